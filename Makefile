@@ -1,0 +1,45 @@
+# Transfer Learning for Clustering and Cross-Modal Retrieval: the two commands.
+#   make course   create .venv, build the cached data, run every notebook headless
+#   make test     create .venv if needed, run the unit tests and nbval on every notebook
+#   make lab      open JupyterLab in the environment
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: course test unit nbval lab data clean-build help
+
+help:
+	@echo "make course | make test | make lab | make data | make unit | make nbval"
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required; set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(PY) data_scripts/build_data.py
+
+course: data
+	$(PY) data_scripts/run_notebooks.py notebooks/*.ipynb --out build/notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -q
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
+
+test: $(STAMP)
+	$(PY) -m pytest tests -q
+	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+clean-build:
+	rm -rf build

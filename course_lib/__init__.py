@@ -1,0 +1,22 @@
+"""course_lib: the tested code behind the notebooks of
+"Transfer Learning for Clustering and Cross-Modal Retrieval".
+
+Modules (one concept each): ``cache`` (on-disk cache, verified downloads),
+``data`` (data sets by name), ``digits`` (the three image domains), ``speech``
+(offline speech synthesis and audio features), ``encoders`` (feature
+extractors), ``alignment`` (MMD, CORAL), ``metrics`` (clustering and
+classification scores), ``training`` (seeds, devices, training loops),
+``viz`` (figures). Importing the package loads no data, downloads nothing and
+changes no global setting.
+"""
+from .alignment import CORAL, coral_loss, gaussian_kernel, median_bandwidth, mmd2, mmd_permutation_test
+from .metrics import (accuracy, ari, cluster_accuracy, cluster_label_mapping, clustering_report, macro_f1, nmi,
+                      silhouette)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CORAL", "coral_loss", "gaussian_kernel", "median_bandwidth", "mmd2", "mmd_permutation_test",
+    "accuracy", "ari", "cluster_accuracy", "cluster_label_mapping", "clustering_report", "macro_f1", "nmi",
+    "silhouette",
+]

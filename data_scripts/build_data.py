@@ -1,0 +1,26 @@
+"""Build (or verify) every cached data set of the course; print what is there.
+
+Usage: python data_scripts/build_data.py [--rebuild]
+The cache folder is $COURSE_CACHE_DIR or the user's cache directory.
+"""
+import argparse
+import time
+
+from course_lib import cache, data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rebuild", action="store_true", help="ignore the cache and build everything again")
+    args = parser.parse_args()
+    print(f"cache: {cache.cache_dir()}")
+    for name in data.list_datasets():
+        t0 = time.perf_counter()
+        kwargs = {} if name == "captions" else {"rebuild": args.rebuild}
+        bunch = data.load(name, **kwargs)
+        n = len(bunch["y"])
+        print(f"  {name:<12} {n:>5} samples  {time.perf_counter() - t0:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()

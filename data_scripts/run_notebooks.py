@@ -1,0 +1,51 @@
+"""Execute notebooks headless into a build folder and print a table of wall times.
+
+Usage: python data_scripts/run_notebooks.py notebooks/*.ipynb --out build/notebooks
+The sources are never overwritten; executed copies go to --out, and the table
+is also written to <out>/timings.md. Exits non-zero if a notebook fails.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def run(path: Path, out_dir: Path, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    t0 = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out_dir / path.name)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("build/notebooks"))
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args()
+    rows, failed = [], []
+    for path in sorted(args.notebooks):
+        print(f"running {path} ...", flush=True)
+        try:
+            rows.append((path.name, f"{run(path, args.out, args.timeout):.0f} s"))
+        except Exception as exc:  # report every notebook, then fail
+            rows.append((path.name, "FAILED"))
+            failed.append(f"{path}: {type(exc).__name__}: {str(exc)[-2000:]}")
+    table = "| notebook | wall time |\n|---|---|\n" + "\n".join(f"| {n} | {t} |" for n, t in rows)
+    print("\n" + table)
+    (args.out / "timings.md").write_text(table + "\n")
+    for f in failed:
+        print(f, file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
