@@ -26,6 +26,8 @@ __all__ = [
     "sha256_file",
     "atomic_write_bytes",
     "params_key",
+    "write_manifest",
+    "verify",
     "save_npz",
     "load_npz",
     "cached_arrays",
@@ -98,6 +100,27 @@ def params_key(params: dict) -> str:
     return hashlib.sha256(_canonical(params).encode()).hexdigest()[:12]
 
 
+def write_manifest(path: str | os.PathLike, params: dict | None = None) -> None:
+    """Record the SHA-256 of ``path`` and the ``params`` that made it, in ``path.json``."""
+    path = Path(path)
+    manifest = {"sha256": sha256_file(path), "params": json.loads(_canonical(params or {}))}
+    atomic_write_bytes(_manifest_path(path), json.dumps(manifest, indent=1).encode())
+
+
+def verify(path: str | os.PathLike, params: dict | None = None) -> bool:
+    """True if ``path`` and its manifest exist, the checksum matches and the params are the same."""
+    path = Path(path)
+    mpath = _manifest_path(path)
+    if not path.exists() or not mpath.exists():
+        return False
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (OSError, ValueError):
+        return False
+    return (manifest.get("sha256") == sha256_file(path)
+            and _canonical(manifest.get("params", {})) == _canonical(json.loads(_canonical(params or {}))))
+
+
 def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], params: dict | None = None) -> None:
     """Save arrays to ``path`` atomically and write a manifest with its SHA-256.
 
@@ -115,8 +138,7 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], params: dic
     if "file" in arrays:
         raise ValueError("arrays cannot have a key named 'file' (numpy.savez reserves it)")
     _atomic_write(path, lambda fh: np.savez(fh, **arrays))
-    manifest = {"sha256": sha256_file(path), "params": json.loads(_canonical(params or {}))}
-    atomic_write_bytes(_manifest_path(path), json.dumps(manifest, indent=1).encode())
+    write_manifest(path, params)
 
 
 def load_npz(path: str | os.PathLike, params: dict | None = None) -> dict[str, np.ndarray] | None:
@@ -126,19 +148,12 @@ def load_npz(path: str | os.PathLike, params: dict | None = None) -> dict[str, n
     match (a partial or corrupt file), the parameters differ, or NumPy cannot
     read it. The caller then rebuilds.
     """
-    path = Path(path)
-    mpath = _manifest_path(path)
-    if not path.exists() or not mpath.exists():
+    if not verify(path, params):
         return None
     try:
-        manifest = json.loads(mpath.read_text())
-        if manifest.get("sha256") != sha256_file(path):
-            return None
-        if _canonical(manifest.get("params", {})) != _canonical(json.loads(_canonical(params or {}))):
-            return None
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, json.JSONDecodeError):
+    except (OSError, ValueError):
         return None
 
 

@@ -18,9 +18,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import cache
 from .encoders import to_tensor
 
-__all__ = ["TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
+__all__ = ["cached_model", "TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
            "rampup_weight"]
 
 
@@ -170,3 +171,34 @@ def predict(net: nn.Module, X, batch_size: int = 512) -> np.ndarray:
     X = to_tensor(X, "X")
     net.eval()
     return torch.cat([net(X[i:i + batch_size]).argmax(1) for i in range(0, len(X), batch_size)]).numpy()
+
+
+def cached_model(name: str, params: dict, make_net: Callable[[], nn.Module], fit: Callable[[nn.Module], object],
+                 rebuild: bool = False) -> nn.Module:
+    """Load a trained network from the cache, or build, train and cache it.
+
+    The weights are stored as ``models/{name}-{hash(params)}.pt`` with a
+    SHA-256 manifest; a missing, corrupt or differently-parametrised file is
+    trained again.
+
+    Parameters
+    ----------
+    name : stem of the checkpoint file.
+    params : everything the weights depend on (data, seed, hyper-parameters).
+    make_net : returns a fresh, untrained network.
+    fit : trains the network in place (its return value is ignored).
+    rebuild : train even if a checkpoint exists.
+    """
+    import io
+
+    path = cache.cache_dir("models") / f"{name}-{cache.params_key(params)}.pt"
+    net = make_net()
+    if not rebuild and cache.verify(path, params):
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return net.eval()
+    fit(net)
+    buf = io.BytesIO()
+    torch.save(net.state_dict(), buf)
+    cache.atomic_write_bytes(path, buf.getvalue())
+    cache.write_manifest(path, params)
+    return net.eval()
