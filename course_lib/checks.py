@@ -9,8 +9,9 @@ __all__ = ["check_answer"]
 def check_answer(answer, expected, tol: float = 1e-6, hint: str = "") -> bool:
     """Print whether ``answer`` matches ``expected`` and return True/False.
 
-    Numbers and arrays are compared with absolute tolerance ``tol``; anything
-    else with ``==``. An answer left as ``None`` is reported as not attempted.
+    Numbers and arrays are compared with absolute tolerance ``tol`` and must have
+    the same shape (no broadcasting); anything else with ``==``. An answer left
+    as ``None`` is reported as not attempted.
     Never raises, so a notebook with an open exercise still runs top to bottom.
     """
     if answer is None:
@@ -18,7 +19,8 @@ def check_answer(answer, expected, tol: float = 1e-6, hint: str = "") -> bool:
         return False
     try:
         if isinstance(expected, (int, float, np.number, np.ndarray, list, tuple)) and not isinstance(expected, str):
-            ok = bool(np.allclose(np.asarray(answer, dtype=float), np.asarray(expected, dtype=float), atol=tol, rtol=0))
+            a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
+            ok = a.shape == e.shape and bool(np.allclose(a, e, atol=tol, rtol=0))  # no broadcasting
         else:
             ok = bool(answer == expected)
     except (TypeError, ValueError):

@@ -255,7 +255,8 @@ def _textile(n_per_class: int | None = 200, size: int = 128, seed: int = 0, rebu
     import conformal_clip_data as ccd
     from PIL import Image
 
-    if n_per_class is not None and (not isinstance(n_per_class, int) or n_per_class < 1):
+    if n_per_class is not None and (isinstance(n_per_class, bool) or not isinstance(n_per_class, int)
+                                    or n_per_class < 1):
         raise ValueError(f"n_per_class must be a positive int or None, got {n_per_class!r}")
     folders = (ccd.nominal_dir(), ccd.local_dir(), ccd.global_dir())
 

@@ -142,10 +142,10 @@ def extract_features(net: nn.Module, X, batch_size: int = 256, progress: bool = 
 
 
 def _batched(fn, X: torch.Tensor, batch_size: int, progress: bool, desc: str) -> np.ndarray:
-    from tqdm.auto import tqdm
+    from .training import progress as bar
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     starts = range(0, len(X), batch_size)
-    outs = [fn(X[i:i + batch_size]).cpu() for i in tqdm(starts, desc=desc, disable=not progress, leave=False)]
+    outs = [fn(X[i:i + batch_size]).cpu() for i in bar(starts, desc=desc, enable=progress, leave=False)]
     return torch.cat(outs).numpy().astype(np.float32)

@@ -21,8 +21,22 @@ from torch.nn import functional as F
 from . import cache
 from .encoders import to_tensor
 
-__all__ = ["cached_model", "TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
+__all__ = ["progress", "cached_model", "TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
            "rampup_weight"]
+
+
+def progress(iterable, desc: str = "", enable: bool = True, **kwargs):
+    """A text progress bar on stdout (``tqdm``), one line that updates in place.
+
+    Text rather than a widget, so that a notebook executed headless stores the
+    bar's final state (a widget would be saved showing 0%).
+    """
+    import sys
+
+    from tqdm.std import tqdm
+
+    return tqdm(iterable, desc=desc, disable=not enable, file=sys.stdout, mininterval=0.5, ascii=True,
+                dynamic_ncols=False, ncols=80, **kwargs)
 
 
 @dataclass
@@ -82,8 +96,6 @@ def train_classifier(net: nn.Module, X, y, cfg: TrainConfig | None = None) -> li
     y : int array of shape (n,).
     cfg : hyper-parameters.
     """
-    from tqdm.auto import tqdm
-
     cfg = cfg or TrainConfig()
     X = to_tensor(X, "X")
     y = _labels(y, len(X), "y")
@@ -91,7 +103,7 @@ def train_classifier(net: nn.Module, X, y, cfg: TrainConfig | None = None) -> li
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history = []
     net.train()
-    for _ in tqdm(range(cfg.num_epochs), desc="train", disable=not cfg.progress, leave=False):
+    for _ in progress(range(cfg.num_epochs), desc="train", enable=cfg.progress, leave=False):
         losses = []
         for idx in _batches(len(X), cfg.batch_size, gen):
             loss = F.cross_entropy(net(X[idx]), y[idx])
@@ -127,8 +139,6 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
     -------
     dict with per-epoch lists ``cls`` (classification loss) and ``align``.
     """
-    from tqdm.auto import tqdm
-
     cfg = cfg or TrainConfig()
     Xs, Xt = to_tensor(Xs, "Xs"), to_tensor(Xt, "Xt")
     ys = _labels(ys, len(Xs), "ys")
@@ -143,7 +153,7 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
     history = {"cls": [], "align": []}
     step = 0
     net.train()
-    for _ in tqdm(range(cfg.num_epochs), desc="align", disable=not cfg.progress, leave=False):
+    for _ in progress(range(cfg.num_epochs), desc="align", enable=cfg.progress, leave=False):
         cls_l, al_l = [], []
         for idx in _batches(len(Xs), cfg.batch_size, gen):
             tidx = torch.randint(len(Xt), (len(idx),), generator=gen)
