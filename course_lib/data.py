@@ -25,7 +25,7 @@ from sklearn.utils import Bunch
 
 from . import cache, digits
 
-__all__ = ["DatasetSpec", "RemoteFile", "register", "list_datasets", "card", "load",
+__all__ = ["DatasetSpec", "RemoteFile", "register", "list_datasets", "card", "cards_markdown", "load",
            "DIGIT_WORDS", "caption_templates", "SPEECH_SOURCE_VOICES", "SPEECH_TARGET_VOICES",
            "TEXTILE_CLASSES"]
 
@@ -92,6 +92,17 @@ def list_datasets(modality: str | None = None) -> list[str]:
 def card(name: str) -> str:
     """The data set's card (markdown): source, licence, sizes, construction."""
     return _spec(name).card
+
+
+def cards_markdown() -> str:
+    """All cards as one markdown document (the content of docs/data_cards.md)."""
+    parts = ["# Data cards", "",
+             "Generated from `course_lib.data` by `python data_scripts/build_data.py --cards`; "
+             "do not edit by hand.", ""]
+    for name in list_datasets():
+        spec = _REGISTRY[name]
+        parts += [f"## `{name}` ({spec.modality})", "", spec.card.replace("\n", " "), ""]
+    return "\n".join(parts)
 
 
 def load(name: str, **kwargs) -> Bunch:

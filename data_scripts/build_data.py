@@ -1,6 +1,6 @@
 """Build (or verify) every cached data set of the course; print what is there.
 
-Usage: python data_scripts/build_data.py [--rebuild]
+Usage: python data_scripts/build_data.py [--rebuild | --cards]
 The cache folder is $COURSE_CACHE_DIR or the user's cache directory.
 """
 import argparse
@@ -12,7 +12,15 @@ from course_lib import cache, data
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="ignore the cache and build everything again")
+    parser.add_argument("--cards", action="store_true", help="only write docs/data_cards.md from the registry")
     args = parser.parse_args()
+    if args.cards:
+        from pathlib import Path
+
+        out = Path(__file__).resolve().parents[1] / "docs" / "data_cards.md"
+        out.write_text(data.cards_markdown())
+        print(f"wrote {out}")
+        return
     print(f"cache: {cache.cache_dir()}")
     for name in data.list_datasets():
         t0 = time.perf_counter()

@@ -46,3 +46,10 @@ def test_the_readme_shows_the_two_commands_and_ci_calls_make_test():
     readme = (ROOT / "README.md").read_text()
     assert "make course" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_docs_data_cards_match_the_registry():
+    from course_lib import data
+
+    assert (ROOT / "docs" / "data_cards.md").read_text() == data.cards_markdown(), \
+        "docs/data_cards.md is stale: run python data_scripts/build_data.py --cards"
