@@ -18,9 +18,12 @@ def check_answer(answer, expected, tol: float = 1e-6, hint: str = "") -> bool:
         print("Not answered yet: replace None with your answer." + (f" Hint: {hint}" if hint else ""))
         return False
     try:
-        if isinstance(expected, (int, float, np.number, np.ndarray, list, tuple)) and not isinstance(expected, str):
-            a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-            ok = a.shape == e.shape and bool(np.allclose(a, e, atol=tol, rtol=0))  # no broadcasting
+        e = np.asarray(expected)
+        if e.dtype.kind in "biuf":  # numbers or arrays of numbers: compare with the tolerance
+            a = np.asarray(answer, dtype=float)
+            ok = a.shape == e.shape and bool(np.allclose(a, e.astype(float), atol=tol, rtol=0))  # no broadcasting
+        elif isinstance(expected, (list, tuple, np.ndarray)):  # sequences of strings etc.: element by element
+            ok = len(answer) == len(expected) and all(bool(x == y) for x, y in zip(answer, expected))
         else:
             ok = bool(answer == expected)
     except (TypeError, ValueError):

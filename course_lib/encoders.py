@@ -39,7 +39,7 @@ def to_tensor(X, name: str = "X", rank: int = 4) -> torch.Tensor:
 
 
 class SmallCNN(nn.Module):
-    """Two conv blocks and a bottleneck: ``(n, 3, 32, 32) -> (n, feat_dim) -> (n, num_classes)``.
+    """Three conv blocks and a bottleneck: ``(n, 3, 32, 32) -> (n, feat_dim) -> (n, num_classes)``.
 
     Parameters
     ----------

@@ -109,3 +109,13 @@ def test_check_answer_reports_an_open_exercise(capsys):
     assert capsys.readouterr().out.strip() == "Not answered yet: replace None with your answer."
     assert check_answer(None, 0.5, hint="use mmd2") is False
     assert capsys.readouterr().out.strip().endswith("Hint: use mmd2")
+
+
+def test_check_answer_compares_sequences_of_strings_element_by_element(capsys):
+    from course_lib.checks import check_answer
+
+    assert check_answer(("kmeans", "gmm"), ("kmeans", "gmm")) is True, "equal tuples of strings are correct"
+    assert check_answer(["kmeans", "gmm"], ("kmeans", "gmm")) is True, "a list matches a tuple with the same items"
+    assert check_answer(("gmm", "kmeans"), ("kmeans", "gmm")) is False, "order matters"
+    assert check_answer(("kmeans",), ("kmeans", "gmm")) is False, "lengths must match"
+    assert check_answer(3, ("kmeans", "gmm")) is False, "a number is not a sequence of strings (and does not raise)"
