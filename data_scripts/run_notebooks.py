@@ -15,7 +15,10 @@ from nbclient import NotebookClient
 
 def run(path: Path, out_dir: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    # the kernel app's own start-up warnings (e.g. "running over TCP without encryption" on loopback) are
+    # noise here; its errors and everything the notebook prints still show
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
     try:
         client.execute()
