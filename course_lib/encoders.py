@@ -120,7 +120,7 @@ def imagenet_features(X, net: nn.Module | None = None, image_size: int = 224, ba
         fmap = net.extract_features(batch * 2 - 1)
         return fmap.mean(dim=(2, 3))
 
-    return _batched(encode, X, batch_size, progress, "ImageNet features")
+    return _batched(encode, X, batch_size, progress, "ImageNet features", _device_of(net))
 
 
 @torch.no_grad()
@@ -136,16 +136,21 @@ def extract_features(net: nn.Module, X, batch_size: int = 256, progress: bool = 
     net.eval()
     fn = getattr(net, "features", net)
     try:
-        return _batched(fn, X, batch_size, progress, "features")
+        return _batched(fn, X, batch_size, progress, "features", _device_of(net))
     finally:
         net.train(was_training)
 
 
-def _batched(fn, X: torch.Tensor, batch_size: int, progress: bool, desc: str) -> np.ndarray:
+def _device_of(net: nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
+def _batched(fn, X: torch.Tensor, batch_size: int, progress: bool, desc: str, device: torch.device) -> np.ndarray:
+    """Apply ``fn`` to ``X`` in batches moved to ``device``; return the concatenated result on the CPU."""
     from .training import progress as bar
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     starts = range(0, len(X), batch_size)
-    outs = [fn(X[i:i + batch_size]).cpu() for i in bar(starts, desc=desc, enable=progress, leave=False)]
+    outs = [fn(X[i:i + batch_size].to(device)).cpu() for i in bar(starts, desc=desc, enable=progress, leave=False)]
     return torch.cat(outs).numpy().astype(np.float32)

@@ -49,6 +49,7 @@ class TrainConfig:
     weight_decay: float = 5e-4  # L2 penalty
     seed: int = 0              # seeds batch order and initialisation
     progress: bool = True      # show a tqdm bar over steps
+    device: str | None = None  # "cpu", "cuda", ...; None: a GPU if one is available, else the CPU
 
 
 def set_seed(seed: int) -> torch.Generator:
@@ -62,10 +63,24 @@ def set_seed(seed: int) -> torch.Generator:
 
 
 def get_device(prefer: str | None = None) -> torch.device:
-    """``cuda`` if available (or ``prefer`` if given), else ``cpu``. The course never needs a GPU."""
-    if prefer is not None:
-        return torch.device(prefer)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The device to train on: ``prefer`` if given, else ``cuda`` when available, else ``cpu``.
+
+    The course never needs a GPU; every notebook runs on the CPU.
+
+    Raises
+    ------
+    ValueError
+        If ``prefer`` is not a valid device string, or names CUDA on a machine without it.
+    """
+    if prefer is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(prefer)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"prefer must be a device such as 'cpu' or 'cuda', got {prefer!r}") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"prefer={prefer!r} asks for CUDA, but no CUDA device is available; use 'cpu' or None")
+    return dev
 
 
 def rampup_weight(progress: float, gamma: float = 10.0) -> float:
@@ -100,13 +115,15 @@ def train_classifier(net: nn.Module, X, y, cfg: TrainConfig | None = None) -> li
     X = to_tensor(X, "X")
     y = _labels(y, len(X), "y")
     gen = set_seed(cfg.seed)
+    dev = get_device(cfg.device)
+    net.to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history = []
     net.train()
     for _ in progress(range(cfg.num_epochs), desc="train", enable=cfg.progress, leave=False):
         losses = []
         for idx in _batches(len(X), cfg.batch_size, gen):
-            loss = F.cross_entropy(net(X[idx]), y[idx])
+            loss = F.cross_entropy(net(X[idx].to(dev)), y[idx].to(dev))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -147,6 +164,8 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
     if weight < 0:
         raise ValueError(f"weight must be >= 0, got {weight}")
     gen = set_seed(cfg.seed)
+    dev = get_device(cfg.device)
+    net.to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, len(Xs) // cfg.batch_size)
     total = cfg.num_epochs * steps_per_epoch
@@ -157,9 +176,9 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
         cls_l, al_l = [], []
         for idx in _batches(len(Xs), cfg.batch_size, gen):
             tidx = torch.randint(len(Xt), (len(idx),), generator=gen)
-            feats = net.features(torch.cat([Xs[idx], Xt[tidx]]))
+            feats = net.features(torch.cat([Xs[idx], Xt[tidx]]).to(dev))
             fs, ft = feats[: len(idx)], feats[len(idx):]
-            cls = F.cross_entropy(net.head(fs), ys[idx])
+            cls = F.cross_entropy(net.head(fs), ys[idx].to(dev))
             al = align(fs, ft)
             w = weight * rampup_weight(step / total) if schedule else weight
             loss = cls + w * al
@@ -180,7 +199,8 @@ def predict(net: nn.Module, X, batch_size: int = 512) -> np.ndarray:
     """Class predictions ``argmax net(X)``, shape (n,)."""
     X = to_tensor(X, "X")
     net.eval()
-    return torch.cat([net(X[i:i + batch_size]).argmax(1) for i in range(0, len(X), batch_size)]).numpy()
+    dev = next(net.parameters()).device
+    return torch.cat([net(X[i:i + batch_size].to(dev)).argmax(1).cpu() for i in range(0, len(X), batch_size)]).numpy()
 
 
 def cached_model(name: str, params: dict, make_net: Callable[[], nn.Module], fit: Callable[[nn.Module], object],
@@ -207,6 +227,7 @@ def cached_model(name: str, params: dict, make_net: Callable[[], nn.Module], fit
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         return net.eval()
     fit(net)
+    net.cpu()  # checkpoints and returned networks live on the CPU, wherever they were trained
     buf = io.BytesIO()
     torch.save(net.state_dict(), buf)
     cache.atomic_write_bytes(path, buf.getvalue())

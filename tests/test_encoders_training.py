@@ -320,3 +320,38 @@ def test_imagenet_features_shape(effnet):
     assert feats.shape == (3, 1280) and feats.dtype == np.float32 and np.isfinite(feats).all()
     one = encoders.imagenet_features(X[:1], effnet, progress=False)
     assert np.allclose(one, feats[:1], atol=1e-4), "batching does not change the features"
+
+
+def test_get_device_defaults_to_cpu_without_cuda_and_names_bad_input():
+    import torch
+    from course_lib.training import get_device
+
+    if not torch.cuda.is_available():
+        assert get_device().type == "cpu", "without CUDA the default device is the CPU"
+    assert get_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="prefer"):
+        get_device("not-a-device")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="prefer"):
+            get_device("cuda")
+
+
+def test_training_on_an_explicit_device_gives_the_same_network_as_the_default_on_cpu():
+    import torch
+    from course_lib.encoders import SmallCNN
+    from course_lib.training import TrainConfig, predict, set_seed, train_classifier
+
+    if torch.cuda.is_available():
+        pytest.skip("the default device is CUDA here")
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 3, 32, 32), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    nets = []
+    for device in (None, "cpu"):
+        set_seed(0)
+        net = SmallCNN()
+        train_classifier(net, X, y, TrainConfig(num_epochs=1, batch_size=32, progress=False, device=device))
+        nets.append(net)
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
+        assert torch.equal(a, b), "device=None on a CPU-only machine is the CPU"
+    assert predict(nets[1], X).shape == (64,)
