@@ -6,10 +6,11 @@ Modules (one concept each): ``cache`` (on-disk cache, verified downloads),
 (offline speech synthesis and audio features), ``encoders`` (feature
 extractors), ``alignment`` (MMD, CORAL), ``metrics`` (clustering and
 classification scores), ``training`` (seeds, devices, training loops),
-``viz`` (figures). Importing the package loads no data, downloads nothing and
+``shift`` (domain-classifier diagnostics), ``viz`` (figures). Importing the package loads no data, downloads nothing and
 changes no global setting.
 """
 from .alignment import CORAL, coral_loss, gaussian_kernel, median_bandwidth, mmd2, mmd_permutation_test
+from .shift import domain_classifier_accuracy, proxy_a_distance
 from .metrics import (accuracy, ari, cluster_accuracy, cluster_label_mapping, clustering_report, macro_f1, nmi,
                       silhouette)
 
@@ -18,5 +19,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CORAL", "coral_loss", "gaussian_kernel", "median_bandwidth", "mmd2", "mmd_permutation_test",
     "accuracy", "ari", "cluster_accuracy", "cluster_label_mapping", "clustering_report", "macro_f1", "nmi",
-    "silhouette",
+    "silhouette", "domain_classifier_accuracy", "proxy_a_distance",
 ]
