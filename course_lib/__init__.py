@@ -5,7 +5,7 @@ Modules (one concept each): ``cache`` (on-disk cache, verified downloads),
 ``data`` (data sets by name), ``digits`` (the three image domains), ``speech``
 (offline speech synthesis and audio features), ``encoders`` (feature
 extractors), ``alignment`` (MMD, CORAL), ``metrics`` (clustering and
-classification scores), ``training`` (seeds, devices, training loops),
+classification scores), ``clustering`` (k-means / GMM / spectral, seeded k-means), ``training`` (seeds, devices, training loops),
 ``shift`` (domain-classifier diagnostics), ``viz`` (figures). Importing the package loads no data, downloads nothing and
 changes no global setting.
 """
