@@ -24,6 +24,7 @@ import numpy as np
 __all__ = [
     "cache_dir",
     "sha256_file",
+    "atomic_write",
     "atomic_write_bytes",
     "params_key",
     "write_manifest",
@@ -66,8 +67,13 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """Write through ``write(fileobj)`` into a temp file, then rename over ``path``."""
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> None:
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it onto ``path``.
+
+    Readers never see a partial file; on any error the temporary file is
+    removed and an existing ``path`` is left as it was.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -84,7 +90,7 @@ def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (readers never see a partial file)."""
-    _atomic_write(Path(path), lambda fh: fh.write(data))
+    atomic_write(Path(path), lambda fh: fh.write(data))
 
 
 def _manifest_path(path: Path) -> Path:
@@ -137,7 +143,7 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], params: dic
     path = Path(path)
     if "file" in arrays:
         raise ValueError("arrays cannot have a key named 'file' (numpy.savez reserves it)")
-    _atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
     write_manifest(path, params)
 
 
@@ -242,5 +248,5 @@ def fetch(url: str, sha256: str, filename: str | None = None, subdir: str = "dow
                 f"checksum mismatch for url={url!r}: expected sha256 {sha256.lower()}, got {digest.hexdigest()}"
             )
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path

@@ -45,14 +45,14 @@ def source_cnn(seed: int = 0, source: str = "printed", n: int = 2000, num_epochs
     """
     if source not in ("printed", "textured"):
         raise ValueError(f"source must be 'printed' or 'textured', got {source!r}")
-    src = data.load(source, n=n)
     params = {"source": source, "n": n, "seed": seed, "num_epochs": num_epochs, "arch": "SmallCNN-16-64", "v": 1}
 
     def make():
         set_seed(seed)
         return SmallCNN()
 
-    def fit(net):
+    def fit(net):  # the source data are loaded only when there is no checkpoint to reuse
+        src = data.load(source, n=n)
         train_classifier(net, src.X, src.y, TrainConfig(num_epochs=num_epochs, seed=seed, progress=progress))
 
     return cached_model(f"cnn-{source}", params, make, fit, rebuild=rebuild)

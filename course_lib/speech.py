@@ -15,7 +15,6 @@ import ctypes
 import functools
 import numbers
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,6 +22,8 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio
+
+from .cache import atomic_write
 
 __all__ = ["VOICE_VARIANTS", "RATE_RANGE", "PITCH_RANGE", "TRIM_THRESHOLD",
            "synthesize", "write_wav", "read_wav", "log_mel", "mfcc", "pooled_mfcc"]
@@ -192,16 +193,8 @@ def write_wav(path, wave, sample_rate: int) -> Path:
     _check_int(sample_rate, "sample_rate", 1, 10**7)
     if np.abs(samples).max() > 1.0:
         raise ValueError(f"wave must lie in [-1, 1], got max |x| = {np.abs(samples).max():.3g}")
-    path = Path(path)  # the temporary file must be on the same file system
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            sf.write(handle, samples, sample_rate, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    path = Path(path)
+    atomic_write(path, lambda handle: sf.write(handle, samples, sample_rate, subtype="PCM_16", format="WAV"))
     return path
 
 
