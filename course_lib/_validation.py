@@ -202,3 +202,25 @@ def check_same_length(a, b, name_a, name_b):
             f"got {name_a} with shape {tuple(np.shape(a))} and {name_b} with "
             f"shape {tuple(np.shape(b))}."
         )
+
+
+def check_int(value, name, low=None, high=None):
+    """Return ``int(value)`` if it is an integer (not a bool) in ``[low, high]``.
+
+    Either bound may be None. Raises ValueError naming ``name``, the allowed
+    range and the value it got.
+    """
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    ok = ok and (low is None or value >= low) and (high is None or value <= high)
+    if not ok:
+        if low is not None and high is not None:
+            allowed = f" in [{low}, {high}]"
+        elif low is not None:
+            allowed = f" >= {low}"
+        elif high is not None:
+            allowed = f" <= {high}"
+        else:
+            allowed = ""
+        raise ValueError(f"{name} must be an integer{allowed}, got {value!r}")
+    return int(value)
+

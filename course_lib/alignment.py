@@ -18,7 +18,7 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import as_2d_array, as_2d_tensor, check_same_dim
+from ._validation import as_2d_array, as_2d_tensor, check_int, check_same_dim
 
 __all__ = ["gaussian_kernel", "median_bandwidth", "mmd2", "mmd_permutation_test",
            "coral_loss", "CORAL"]
@@ -257,9 +257,7 @@ def mmd_permutation_test(xs, xt, n_permutations=200, bandwidth=None, estimator="
     True
     """
     _check_estimator(estimator)
-    if (isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer))
-            or n_permutations < 1):
-        raise ValueError(f"n_permutations must be a positive integer; got {n_permutations!r}.")
+    n_permutations = check_int(n_permutations, "n_permutations", 1)
     xs, xt = _pair(xs, xt)
     _check_linear_sizes(xs, xt, estimator)
     with torch.no_grad():

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_1d_labels, as_2d_array, check_same_length
+from ._validation import as_1d_labels, as_2d_array, check_int, check_same_length
 
 __all__ = ["METHODS", "cluster", "class_centres", "seeded_kmeans", "few_labels"]
 
 METHODS = ("k-means", "GMM", "spectral")
-
-
-def _check_k(k, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
-        raise ValueError(f"k must be an integer in [2, n_samples={n}], got {k!r}")
-    return int(k)
 
 
 def cluster(Z, method: str = "k-means", k: int = 10, seed: int = 0, n_neighbors: int = 10) -> np.ndarray:
@@ -48,7 +42,7 @@ def cluster(Z, method: str = "k-means", k: int = 10, seed: int = 0, n_neighbors:
     from sklearn.mixture import GaussianMixture
 
     Z = as_2d_array(Z, "Z")
-    k = _check_k(k, len(Z))
+    k = check_int(k, "k", 2, len(Z))  # at most one cluster per sample
     if method == "k-means":
         return KMeans(k, n_init=10, random_state=seed).fit_predict(Z)
     if method == "GMM":
@@ -105,8 +99,7 @@ def few_labels(y, m: int, seed: int = 0, k: int | None = None) -> np.ndarray:
         If ``m`` is not a positive integer or a class has fewer than ``m`` examples.
     """
     y = as_1d_labels(y, "y")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m must be a positive integer, got {m!r}")
+    m = check_int(m, "m", 1)
     k = int(y.max()) + 1 if k is None else k
     rng = np.random.default_rng(seed)
     picks = []

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from . import cache, digits
+from ._validation import check_int
 
 __all__ = ["DatasetSpec", "RemoteFile", "register", "list_datasets", "card", "cards_markdown", "load",
            "DIGIT_WORDS", "caption_templates", "SPEECH_SOURCE_VOICES", "SPEECH_TARGET_VOICES",
@@ -266,9 +267,8 @@ def _textile(n_per_class: int | None = 200, size: int = 128, seed: int = 0, rebu
     import conformal_clip_data as ccd
     from PIL import Image
 
-    if n_per_class is not None and (isinstance(n_per_class, bool) or not isinstance(n_per_class, int)
-                                    or n_per_class < 1):
-        raise ValueError(f"n_per_class must be a positive int or None, got {n_per_class!r}")
+    if n_per_class is not None:
+        n_per_class = check_int(n_per_class, "n_per_class (or None)", 1)
     folders = (ccd.nominal_dir(), ccd.local_dir(), ccd.global_dir())
 
     def build():

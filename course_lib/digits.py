@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from ._validation import check_int
+
 __all__ = ["DIGIT_FONTS", "IMAGE_SIZE", "render_printed", "load_handwritten", "render_textured", "font_paths"]
 
 IMAGE_SIZE = 32
@@ -35,18 +37,6 @@ DIGIT_FONTS = (
 )
 
 _RENDER = 64  # glyphs are drawn at this size, transformed, then shrunk
-
-
-def _check_n(n: int, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def _check_size(size: int) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 8 <= size <= 256:
-        raise ValueError(f"size must be an integer in [8, 256], got {size!r}")
-    return int(size)
 
 
 def font_paths() -> list[str]:
@@ -129,7 +119,7 @@ def render_printed(n: int, seed: int = 0, size: int = IMAGE_SIZE) -> dict[str, n
     dict with ``X`` of shape (n, 3, size, size) float32 in [0, 1], ``y`` of
     shape (n,) int64 and ``font`` of shape (n,) int64 (index into DIGIT_FONTS).
     """
-    n, size = _check_n(n), _check_size(size)
+    n, size = check_int(n, "n", 1), check_int(size, "size", 8, 256)
     masks, y, font = _printed_masks(n, seed, size)
     rng = np.random.default_rng([seed, 1])
     noise = rng.normal(0, 1, masks.shape).astype(np.float32) * rng.uniform(0, 0.06, (n, 1, 1)).astype(np.float32)
@@ -147,7 +137,7 @@ def load_handwritten(size: int = IMAGE_SIZE) -> dict[str, np.ndarray]:
     """
     from sklearn.datasets import load_digits
 
-    size = _check_size(size)
+    size = check_int(size, "size", 8, 256)
     digits = load_digits()
     imgs = digits.images.astype(np.float32) / 16.0
     out = np.empty((len(imgs), size, size), dtype=np.float32)
@@ -179,7 +169,7 @@ def render_textured(n: int, seed: int = 0, size: int = IMAGE_SIZE) -> dict[str, 
     dict with ``X`` (n, 3, size, size) float32 in [0, 1], ``y`` (n,) int64,
     ``font`` (n,) int64 and ``photo`` (n,) int64.
     """
-    n, size = _check_n(n), _check_size(size)
+    n, size = check_int(n, "n", 1), check_int(size, "size", 8, 256)
     masks, y, font = _printed_masks(n, seed + 7919, size)
     rng = np.random.default_rng([seed, 2])
     photos = _photos()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_2d_array, check_same_dim
+from ._validation import as_2d_array, check_int, check_same_dim
 
 __all__ = ["domain_classifier_accuracy", "proxy_a_distance"]
 
@@ -58,8 +58,7 @@ def domain_classifier_accuracy(xs, xt, model=None, n_splits: int = 5, seed: int 
 
     xs, xt = as_2d_array(xs, "xs"), as_2d_array(xt, "xt")
     check_same_dim(xs, xt, "xs", "xt")
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
+    n_splits = check_int(n_splits, "n_splits", 2)
     if min(len(xs), len(xt)) < n_splits:
         raise ValueError(f"n_splits={n_splits} needs at least that many samples per domain; "
                          f"got xs with shape {xs.shape} and xt with shape {xt.shape}")

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import cache
+from ._validation import check_int
 from .encoders import to_tensor
 
 __all__ = ["progress", "cached_model", "TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
@@ -54,8 +55,7 @@ class TrainConfig:
 
 def set_seed(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a torch Generator seeded the same way."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int(seed, "seed", 0)
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))

@@ -176,3 +176,17 @@ def test_silhouette_bad_inputs_raise():
 def test_clustering_report_checks_X():
     with pytest.raises(ValueError, match=r"X and labels.*same number"):
         mt.clustering_report([0, 0, 1, 1], [0, 0, 1, 1], X=np.zeros((3, 2)))
+
+
+def test_check_int_accepts_integers_in_range_and_names_the_argument_otherwise():
+    import numpy as np
+    import pytest
+
+    from course_lib._validation import check_int
+
+    assert check_int(3, "k", 2, 5) == 3 and check_int(np.int64(7), "n", 1) == 7, "ints and numpy ints pass"
+    for bad in (True, 2.0, "3", None, 1, 6):
+        with pytest.raises(ValueError, match=r"k must be an integer in \[2, 5\]"):
+            check_int(bad, "k", 2, 5)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
+        check_int(0, "n", 1)
