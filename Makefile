@@ -29,13 +29,13 @@ course: data
 	$(PY) data_scripts/run_notebooks.py notebooks/*.ipynb --out build/notebooks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests course_lib --doctest-modules -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
 
 test: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests course_lib --doctest-modules -q
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
 
 lab: $(STAMP)
