@@ -12,7 +12,7 @@ from . import data
 from .encoders import SmallCNN
 from .training import TrainConfig, cached_model, set_seed, train_classifier
 
-__all__ = ["target_split", "source_cnn"]
+__all__ = ["target_split", "source_cnn", "adapted_cnn", "ceiling_cnn", "ADAPT"]
 
 
 def target_split(domain: str, seed: int = 0, train_fraction: float = 0.5, **load_kwargs) -> Bunch:
@@ -56,3 +56,76 @@ def source_cnn(seed: int = 0, source: str = "printed", n: int = 2000, num_epochs
         train_classifier(net, src.X, src.y, TrainConfig(num_epochs=num_epochs, seed=seed, progress=progress))
 
     return cached_model(f"cnn-{source}", params, make, fit, rebuild=rebuild)
+
+
+def _alignment_loss(method: str):
+    """The alignment loss of notebook 02 for a method name (weight 0 still uses the loss, times 0)."""
+    from .alignment import coral_loss, median_bandwidth, mmd2
+
+    def dan_mmd(fs, ft):  # multi-kernel MMD^2, bandwidths around this batch's median heuristic (DAN-style)
+        sigma = median_bandwidth(fs, ft)
+        return mmd2(fs, ft, bandwidth=[sigma * m for m in (0.5, 1.0, 2.0, 4.0)])
+
+    losses = {"Deep CORAL": coral_loss, "MMD (DAN-style)": dan_mmd}
+    if method not in losses:
+        raise ValueError(f"method must be one of {sorted(losses)}, got {method!r}")
+    return losses[method]
+
+
+ADAPT = {"num_epochs": 3, "lr": 5e-4}  # notebook 02's fine-tuning budget, shared by every aligned network
+
+
+def adapted_cnn(seed: int, method: str, target: str, weight: float = 1.0, progress: bool = False) -> SmallCNN:
+    """The source CNN of ``seed`` fine-tuned with notebook 02's alignment loss (cached).
+
+    Starts from :func:`source_cnn` (printed, 5 epochs) and runs
+    :func:`course_lib.training.train_aligned` for ``ADAPT`` epochs on the
+    labelled printed digits plus the unlabelled adaptation half of
+    ``target_split(target)``. ``weight=0`` is the control: the same mixed
+    batches, epochs and BatchNorm exposure to target images, no alignment.
+
+    Parameters
+    ----------
+    seed : seed of the source CNN and of the fine-tuning.
+    method : "Deep CORAL" or "MMD (DAN-style)".
+    target : "handwritten" or "textured".
+    weight : alignment weight lambda (>= 0).
+    """
+    from .training import train_aligned
+
+    align = _alignment_loss(method)
+    if target not in ("handwritten", "textured"):
+        raise ValueError(f"target must be 'handwritten' or 'textured', got {target!r}")
+    if not weight >= 0:
+        raise ValueError(f"weight must be >= 0, got {weight!r}")
+
+    def make():
+        net = SmallCNN()
+        net.load_state_dict(source_cnn(seed).state_dict())
+        return net
+
+    def fit(net):
+        printed = data.load("printed")
+        split = target_split(target)
+        train_aligned(net, printed.X, printed.y, split.X_train, align, weight=weight,
+                      cfg=TrainConfig(seed=seed, progress=progress, **ADAPT))
+
+    params = {"seed": seed, "method": method, "weight": weight, "target": target, **ADAPT, "v": 1}
+    return cached_model("adapted", params, make, fit)
+
+
+def ceiling_cnn(seed: int, target: str, num_epochs: int = 10) -> SmallCNN:
+    """The target-supervised ceiling: a SmallCNN trained on the labelled adaptation half of ``target`` (cached)."""
+    if target not in ("handwritten", "textured"):
+        raise ValueError(f"target must be 'handwritten' or 'textured', got {target!r}")
+
+    def make():
+        set_seed(seed)
+        return SmallCNN()
+
+    def fit(net):
+        split = target_split(target)
+        train_classifier(net, split.X_train, split.y_train, TrainConfig(num_epochs=num_epochs, seed=seed,
+                                                                        progress=False))
+
+    return cached_model("ceiling", {"seed": seed, "target": target, "num_epochs": num_epochs, "v": 1}, make, fit)

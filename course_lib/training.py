@@ -23,7 +23,7 @@ from ._validation import check_int
 from .encoders import to_tensor
 
 __all__ = ["progress", "cached_model", "TrainConfig", "set_seed", "get_device", "train_classifier", "train_aligned", "predict",
-           "rampup_weight"]
+           "rampup_weight", "adabn"]
 
 
 def progress(iterable, desc: str = "", enable: bool = True, **kwargs):
@@ -192,6 +192,51 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
         history["align"].append(float(np.mean(al_l)))
     net.eval()
     return history
+
+
+@torch.no_grad()
+def adabn(net: nn.Module, X, batch_size: int = 256) -> nn.Module:
+    """AdaBN: a copy of ``net`` whose BatchNorm statistics are recomputed on ``X`` (Li et al. 2017).
+
+    Every weight stays as it is; only the running mean and variance of each
+    BatchNorm layer are replaced by the exact mean and variance of its inputs
+    over ``X`` (cumulative average, ``momentum=None``). No label is read, so
+    ``X`` is typically the unlabelled target. The input network is not changed.
+
+    Parameters
+    ----------
+    net : module with BatchNorm layers.
+    X : array of shape (n, C, H, W), the data whose statistics the copy adopts.
+    batch_size : images per forward pass.
+
+    Returns
+    -------
+    nn.Module, the adapted copy, in eval mode.
+
+    Raises
+    ------
+    ValueError
+        If ``net`` has no BatchNorm layer (AdaBN would do nothing).
+    """
+    import copy
+
+    X = to_tensor(X, "X")
+    batch_size = check_int(batch_size, "batch_size", 2)
+    out = copy.deepcopy(net)
+    bns = [m for m in out.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        raise ValueError("net has no BatchNorm layer: AdaBN has nothing to recompute")
+    out.eval()
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative moving average: the exact mean over all batches
+        bn.train()
+    dev = next(out.parameters()).device
+    for i in range(0, len(X), batch_size):
+        out(X[i:i + batch_size].to(dev))
+    for bn in bns:
+        bn.momentum = 0.1
+    return out.eval()
 
 
 @torch.no_grad()
