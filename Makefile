@@ -1,16 +1,19 @@
 # Transfer Learning for Clustering and Cross-Modal Retrieval: the two commands.
 #   make course   create .venv, build the cached data, run every notebook headless
-#   make test     create .venv if needed, run the unit tests and nbval on every notebook
+#   make test     create .venv if needed, run the unit tests and nbval on every notebook, then the
+#                 solved copies of the notebooks with strict checks (every stored solution passes)
+#   make solutions  build notebooks with solutions/NN.py swapped into their answer cells (build/solved)
+#                 and run them with COURSE_STRICT_CHECKS=1
 #   make lab      open JupyterLab in the environment
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: course test unit nbval lab data clean-build help
+.PHONY: course test unit nbval solutions lab data clean-build help
 
 help:
-	@echo "make course | make test | make lab | make data | make unit | make nbval"
+	@echo "make course | make test | make lab | make data | make unit | make nbval | make solutions"
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required; set PYTHON=...)"; exit 1; }
@@ -34,9 +37,15 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
 
+solutions: $(STAMP)
+	rm -rf build/solved
+	$(PY) data_scripts/solve_notebooks.py notebooks/*.ipynb --solutions solutions --out build/solved
+	COURSE_STRICT_CHECKS=1 $(PY) data_scripts/run_notebooks.py build/solved/*.ipynb --out build/solved/executed
+
 test: $(STAMP)
 	$(PY) -m pytest tests course_lib --doctest-modules -q
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
+	$(MAKE) --no-print-directory solutions
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
