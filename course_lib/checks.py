@@ -1,4 +1,8 @@
-"""Check cells for the exercises: compare a learner's answer with the expected one and say so."""
+"""Deprecated check cells: compare a learner's answer with an expected value shown in the notebook.
+
+Use :func:`course_lib.exercises.check` instead, which recomputes the expected value so that no cell
+shows it. :func:`check_answer` stays only until every notebook has moved off it.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,6 +12,11 @@ __all__ = ["check_answer"]
 
 def check_answer(answer, expected, tol: float = 1e-6, hint: str = "") -> bool:
     """Print whether ``answer`` matches ``expected`` and return True/False.
+
+    .. deprecated::
+        The check cell that calls this shows ``expected`` to the learner. Use
+        ``course_lib.exercises.check("NN.k", answer, **context)`` (see docs/CONVENTIONS.md);
+        this function will be removed once no notebook calls it.
 
     Numbers and arrays are compared with absolute tolerance ``tol`` and must have
     the same shape (no broadcasting); anything else with ``==``. An answer left

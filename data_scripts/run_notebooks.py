@@ -3,6 +3,10 @@
 Usage: python data_scripts/run_notebooks.py notebooks/*.ipynb --out build/notebooks
 The sources are never overwritten; executed copies go to --out, and the table
 is also written to <out>/timings.md. Exits non-zero if a notebook fails.
+
+Before an executed notebook is written its outputs are tidied (:func:`tidy_outputs`): consecutive
+stream outputs of the same name become one, and a progress bar that redraws its line with carriage
+returns keeps only its final state, so the stored output shows one line per bar.
 """
 import argparse
 import sys
@@ -11,6 +15,42 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """Keep, on each line of ``text``, only what a terminal would show after its carriage returns.
+
+    ``"\\r 10%|#  |\\r100%|###|\\n"`` becomes ``"100%|###|\\n"``: the last non-empty piece after a
+    ``\\r`` (progress bars pad each redraw to the full width, so that piece is the final state).
+    """
+    lines = []
+    for line in text.split("\n"):
+        pieces = [p for p in line.split("\r") if p]
+        lines.append(pieces[-1] if pieces else "")
+    return "\n".join(lines)
+
+
+def tidy_outputs(nb):
+    """Merge consecutive stream outputs of the same name in each code cell and collapse ``\\r`` redraws.
+
+    Modifies ``nb`` (an nbformat notebook) in place and returns it. Other outputs (figures, tables,
+    errors) and their order are kept.
+    """
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] += out["text"]
+            else:
+                merged.append(out)
+        for out in merged:
+            if out.get("output_type") == "stream":
+                out["text"] = collapse_carriage_returns(out["text"])
+        cell["outputs"] = merged
+    return nb
 
 
 def run(path: Path, out_dir: Path, timeout: int) -> float:
@@ -24,7 +64,7 @@ def run(path: Path, out_dir: Path, timeout: int) -> float:
         client.execute()
     finally:
         out_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, out_dir / path.name)
+        nbformat.write(tidy_outputs(nb), out_dir / path.name)
     return time.perf_counter() - t0
 
 

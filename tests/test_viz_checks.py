@@ -119,3 +119,51 @@ def test_check_answer_compares_sequences_of_strings_element_by_element(capsys):
     assert check_answer(("gmm", "kmeans"), ("kmeans", "gmm")) is False, "order matters"
     assert check_answer(("kmeans",), ("kmeans", "gmm")) is False, "lengths must match"
     assert check_answer(3, ("kmeans", "gmm")) is False, "a number is not a sequence of strings (and does not raise)"
+
+
+# --- stored outputs (data_scripts/run_notebooks.py) -------------------------------
+
+def _runner():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data_scripts" / "run_notebooks.py"
+    spec = importlib.util.spec_from_file_location("run_notebooks", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("\rtrain:   0%|   | 0/9\rtrain:  50%|#  | 4/9\rtrain: 100%|###| 9/9\n", "train: 100%|###| 9/9\n"),
+    ("plain line\nsecond\n", "plain line\nsecond\n"),
+    ("a\r\nb\n", "a\nb\n"),  # Windows line ends keep their text
+    ("\r 10%\r 90%", " 90%"),  # a bar still running keeps its last state
+    ("", ""),
+])
+def test_collapse_carriage_returns_keeps_the_final_state_of_each_line(text, shown):
+    assert _runner().collapse_carriage_returns(text) == shown
+
+
+def test_tidy_outputs_merges_consecutive_streams_and_keeps_one_line_per_bar():
+    import nbformat
+
+    new = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("train()")
+    cell.outputs = [new("stream", name="stdout", text="fitting\n"),
+                    new("stream", name="stdout", text="\rep:  0%|  | 0/4"),
+                    new("stream", name="stdout", text="\rep: 50%|# | 2/4"),
+                    new("stream", name="stderr", text="warning\n"),
+                    new("stream", name="stdout", text="\rep:100%|##| 4/4\n"),
+                    new("display_data", data={"text/plain": "<Figure>"}),
+                    new("stream", name="stdout", text="done\n")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell])
+    _runner().tidy_outputs(nb)
+    outs = nb.cells[1].outputs
+    assert [(o.output_type, o.get("name")) for o in outs] == [
+        ("stream", "stdout"), ("stream", "stderr"), ("stream", "stdout"), ("display_data", None),
+        ("stream", "stdout")], "only consecutive streams of one name merge; order and figures are kept"
+    assert outs[0].text == "fitting\nep: 50%|# | 2/4"
+    assert outs[2].text == "ep:100%|##| 4/4\n"
+    assert outs[4].text == "done\n"
+    nbformat.validate(nb)
