@@ -15,6 +15,7 @@ learner online switches to bigger real data.
 """
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,8 @@ from sklearn.utils import Bunch
 from . import cache, digits
 from ._validation import check_int
 
-__all__ = ["DatasetSpec", "RemoteFile", "register", "list_datasets", "card", "cards_markdown", "load",
+__all__ = ["DatasetSpec", "RemoteFile", "MODALITIES", "register", "list_datasets", "card", "cards_markdown",
+           "options", "load",
            "DIGIT_WORDS", "caption_templates", "SPEECH_SOURCE_VOICES", "SPEECH_TARGET_VOICES",
            "TEXTILE_CLASSES"]
 
@@ -50,7 +52,7 @@ class DatasetSpec:
     Attributes
     ----------
     name : registry key.
-    modality : "image", "text" or "audio".
+    modality : one of ``MODALITIES``: "image", "text", "audio", "tabular", "timeseries".
     reader : callable returning a Bunch; for remote sets it receives
         ``paths=[...]`` (the verified local copies of ``files``) as first keyword.
     card : short markdown: source, licence, sizes, how it is built.
@@ -65,14 +67,15 @@ class DatasetSpec:
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
+MODALITIES = ("image", "text", "audio", "tabular", "timeseries")
 
 
 def register(spec: DatasetSpec, overwrite: bool = False) -> DatasetSpec:
     """Add a data set to the registry (``overwrite=True`` to replace one)."""
     if not isinstance(spec, DatasetSpec):
         raise TypeError(f"spec must be a DatasetSpec, got {type(spec).__name__}")
-    if spec.modality not in ("image", "text", "audio"):
-        raise ValueError(f"spec.modality must be 'image', 'text' or 'audio', got {spec.modality!r}")
+    if spec.modality not in MODALITIES:
+        raise ValueError(f"spec.modality must be one of {MODALITIES}, got {spec.modality!r}")
     if spec.name in _REGISTRY and not overwrite:
         raise ValueError(f"a data set named {spec.name!r} is already registered (pass overwrite=True)")
     _REGISTRY[spec.name] = spec
@@ -106,17 +109,70 @@ def cards_markdown() -> str:
     return "\n".join(parts)
 
 
+def options(name: str) -> list[str]:
+    """The keyword options that ``load(name, ...)`` accepts, e.g. ``["n", "seed", "size", "rebuild"]``."""
+    params = inspect.signature(_spec(name).reader).parameters.values()
+    return [p.name for p in params if p.name != "paths" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
 def load(name: str, **kwargs) -> Bunch:
     """Load a data set by name; keyword arguments go to its reader.
 
     Remote files are downloaded once into the cache and verified by SHA-256
     before the reader sees them.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, an option the set does not take (the message
+        lists the options it does take, see :func:`options`) or a bad value of
+        an option (the message names the option and what is allowed).
     """
     spec = _spec(name)
+    params = inspect.signature(spec.reader).parameters.values()
+    if not any(p.kind == p.VAR_KEYWORD for p in params):
+        allowed = options(name)
+        unknown = sorted(set(kwargs) - set(allowed))
+        if unknown:
+            raise ValueError(f"data set {name!r} has no option {', '.join(unknown)}; it accepts: "
+                             f"{', '.join(allowed) if allowed else 'no options'}")
     if spec.files:
         paths = [cache.fetch(f.url, f.sha256, filename=f.filename, subdir=f"downloads/{name}") for f in spec.files]
         return spec.reader(paths=paths, **kwargs)
     return spec.reader(**kwargs)
+
+
+# ----------------------------------------------------------------- option checks
+def _bad(dataset: str, option: str, value, allowed: str) -> ValueError:
+    return ValueError(f"data set {dataset!r}: {option} must be {allowed}, got {value!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _int_opt(dataset: str, option: str, value, low: int, high: int | None = None) -> int:
+    """``value`` as an int in [low, high] (high None: no upper bound), else a ValueError naming it all."""
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        allowed = (f"an integer in [{low}, {high}]" if high is not None else
+                   "a non-negative integer" if low == 0 else f"an integer >= {low}")
+        raise _bad(dataset, option, value, allowed)
+    return int(value)
+
+
+def _bool_opt(dataset: str, option: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise _bad(dataset, option, value, "True or False")
+    return bool(value)
+
+
+def _image_opts(dataset: str, size, rebuild, n=None, seed=None) -> None:
+    if n is not None:
+        _int_opt(dataset, "n", n, 1)
+    if seed is not None:
+        _int_opt(dataset, "seed", seed, 0)
+    _int_opt(dataset, "size", size, 8, 256)
+    _bool_opt(dataset, "rebuild", rebuild)
 
 
 # ----------------------------------------------------------------- images
@@ -125,18 +181,21 @@ def _image_bunch(arrays: dict, domain: str) -> Bunch:
 
 
 def _printed(n: int = 2000, seed: int = 0, size: int = digits.IMAGE_SIZE, rebuild: bool = False) -> Bunch:
+    _image_opts("printed", size, rebuild, n=n, seed=seed)
     params = {"set": "printed", "n": n, "seed": seed, "size": size, "v": DATA_VERSION}
     return _image_bunch(cache.cached_arrays("printed", params, lambda: digits.render_printed(n, seed, size),
                                             rebuild=rebuild), "printed")
 
 
 def _handwritten(size: int = digits.IMAGE_SIZE, rebuild: bool = False) -> Bunch:
+    _image_opts("handwritten", size, rebuild)
     params = {"set": "handwritten", "size": size, "v": DATA_VERSION}
     return _image_bunch(cache.cached_arrays("handwritten", params, lambda: digits.load_handwritten(size),
                                             rebuild=rebuild), "handwritten")
 
 
 def _textured(n: int = 1800, seed: int = 0, size: int = digits.IMAGE_SIZE, rebuild: bool = False) -> Bunch:
+    _image_opts("textured", size, rebuild, n=n, seed=seed)
     params = {"set": "textured", "n": n, "seed": seed, "size": size, "v": DATA_VERSION}
     return _image_bunch(cache.cached_arrays("textured", params, lambda: digits.render_textured(n, seed, size),
                                             rebuild=rebuild), "textured")
@@ -176,9 +235,9 @@ def caption_templates() -> dict[str, tuple[str, ...]]:
 
 def _captions(styles: tuple[str, ...] = ("word", "numeral")) -> Bunch:
     templates = caption_templates()
-    bad = [s for s in styles if s not in templates]
-    if bad or not styles:
-        raise ValueError(f"styles must be a non-empty subset of {sorted(templates)}, got {styles!r}")
+    if (not isinstance(styles, (tuple, list)) or not styles
+            or any(not isinstance(s, str) or s not in templates for s in styles)):
+        raise _bad("captions", "styles", styles, f"a non-empty tuple of styles from {sorted(templates)}")
     text, y, style, template = [], [], [], []
     for s in styles:
         for t, tpl in enumerate(templates[s]):
@@ -213,6 +272,20 @@ def _speech(voices: tuple[str, ...] = SPEECH_SOURCE_VOICES + SPEECH_TARGET_VOICE
     """Spoken digit words, one WAV per (word, voice, rate, pitch), cached and verified."""
     from . import speech
 
+    def seq(option, value, check):
+        if not isinstance(value, (tuple, list)) or not value:
+            raise _bad("speech", option, value, "a non-empty tuple")
+        for v in value:
+            check(v)
+
+    def voice_ok(v):
+        if not isinstance(v, str) or v not in speech.VOICE_VARIANTS:
+            raise _bad("speech", "voices", voices, f"a tuple of voices from {speech.VOICE_VARIANTS}")
+
+    seq("voices", voices, voice_ok)
+    seq("rates", rates, lambda v: _int_opt("speech", "rates (each)", v, *speech.RATE_RANGE))
+    seq("pitches", pitches, lambda v: _int_opt("speech", "pitches (each)", v, *speech.PITCH_RANGE))
+    _bool_opt("speech", "rebuild", rebuild)
     params = {"set": "speech", "voices": list(voices), "rates": list(rates), "pitches": list(pitches),
               "v": DATA_VERSION}
     folder = cache.cache_dir("data") / f"speech-{cache.params_key(params)}"
@@ -269,6 +342,9 @@ def _textile(n_per_class: int | None = 200, size: int = 128, seed: int = 0, rebu
 
     if n_per_class is not None:
         n_per_class = check_int(n_per_class, "n_per_class (or None)", 1)
+    _int_opt("textile", "size", size, 8, 512)
+    _int_opt("textile", "seed", seed, 0)
+    _bool_opt("textile", "rebuild", rebuild)
     folders = (ccd.nominal_dir(), ccd.local_dir(), ccd.global_dir())
 
     def build():
@@ -298,3 +374,11 @@ register(DatasetSpec("textile", "image", _textile, """\
 local defect, 500 with a global defect. By default a seeded subset of 200 per class, resized
 to 128x128. Arrays: `X` (n, 3, size, size) float32 in [0, 1], `y` (0 nominal, 1 local,
 2 global), `filename`."""))
+
+
+# ----------------------------------------------------------------- applications (notebook 04)
+# course_lib.app_data holds the generators of the worked applications; it never imports this module.
+from . import app_data  # noqa: E402  (registered last, after the course's own sets)
+
+for _name, _modality, _reader, _card_text in app_data.SPECS:
+    register(DatasetSpec(_name, _modality, _reader, _card_text))

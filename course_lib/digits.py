@@ -102,6 +102,12 @@ def _printed_masks(n: int, seed: int, size: int) -> tuple[np.ndarray, np.ndarray
     return masks, y.astype(np.int64), font_id.astype(np.int64)
 
 
+def _check_seed(seed) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
 def render_printed(n: int, seed: int = 0, size: int = IMAGE_SIZE) -> dict[str, np.ndarray]:
     """Render ``n`` printed digits (balanced over the ten classes).
 
@@ -119,7 +125,7 @@ def render_printed(n: int, seed: int = 0, size: int = IMAGE_SIZE) -> dict[str, n
     dict with ``X`` of shape (n, 3, size, size) float32 in [0, 1], ``y`` of
     shape (n,) int64 and ``font`` of shape (n,) int64 (index into DIGIT_FONTS).
     """
-    n, size = check_int(n, "n", 1), check_int(size, "size", 8, 256)
+    n, size, seed = check_int(n, "n", 1), check_int(size, "size", 8, 256), _check_seed(seed)
     masks, y, font = _printed_masks(n, seed, size)
     rng = np.random.default_rng([seed, 1])
     noise = rng.normal(0, 1, masks.shape).astype(np.float32) * rng.uniform(0, 0.06, (n, 1, 1)).astype(np.float32)
@@ -169,7 +175,7 @@ def render_textured(n: int, seed: int = 0, size: int = IMAGE_SIZE) -> dict[str, 
     dict with ``X`` (n, 3, size, size) float32 in [0, 1], ``y`` (n,) int64,
     ``font`` (n,) int64 and ``photo`` (n,) int64.
     """
-    n, size = check_int(n, "n", 1), check_int(size, "size", 8, 256)
+    n, size, seed = check_int(n, "n", 1), check_int(size, "size", 8, 256), _check_seed(seed)
     masks, y, font = _printed_masks(n, seed + 7919, size)
     rng = np.random.default_rng([seed, 2])
     photos = _photos()

@@ -80,7 +80,7 @@ def _check(code: int, call: str) -> None:
 
 def _check_int(value, name: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        raise TypeError(f"{name} must be an int in [{low}, {high}], got {value!r} ({type(value).__name__})")
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
 
@@ -159,6 +159,8 @@ def synthesize(text: str, voice: str = "en+m1", rate: int = 150, pitch: int = 50
         raise TypeError(f"voice must be a str, got {type(voice).__name__}")
     _check_int(rate, "rate", *RATE_RANGE)
     _check_int(pitch, "pitch", *PITCH_RANGE)
+    if not isinstance(trim, (bool, np.bool_)):
+        raise TypeError(f"trim must be True or False, got {trim!r}")
     language, plus, variant = voice.partition("+")
     if not language or (plus and variant not in _paths()[2]):  # espeak ignores bad variants
         raise ValueError(f"voice {voice!r} is not an espeak-ng voice, try one of {VOICE_VARIANTS}")
@@ -218,6 +220,13 @@ def _mfcc_transform(rate: int, n_mfcc: int, n_fft: int, hop_length: int, n_mels:
         "n_fft": n_fft, "hop_length": hop_length, "n_mels": n_mels})
 
 
+def _check_frames(n_mels, n_fft, hop_length) -> None:
+    """Ranges of the spectrogram options (n_fft up to 2**16 samples, n_mels at most n_fft // 2 + 1 bins)."""
+    _check_int(n_fft, "n_fft", 2, 2**16)
+    _check_int(hop_length, "hop_length", 1, 2**16)
+    _check_int(n_mels, "n_mels", 1, n_fft // 2 + 1)
+
+
 def _prepare(wave, sample_rate: int, target_rate, n_fft: int) -> tuple[torch.Tensor, int]:
     """Validate, resample to ``target_rate`` (None keeps the rate), check the length."""
     tensor = _check_wave(wave)
@@ -250,6 +259,7 @@ def log_mel(wave, sample_rate: int, n_mels: int = 64, n_fft: int = 1024,
     torch.Tensor of float32, shape (n_mels, n_frames)
         ``n_frames = 1 + n_resampled // hop_length`` (centred frames).
     """
+    _check_frames(n_mels, n_fft, hop_length)
     tensor, rate = _prepare(wave, sample_rate, target_rate, n_fft)
     mel = _mel_spectrogram(sample_rate=rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
     return torch.log(mel(tensor) + 1e-6)
@@ -262,6 +272,7 @@ def mfcc(wave, sample_rate: int, n_mfcc: int = 20, n_mels: int = 64, n_fft: int 
     Parameters are those of :func:`log_mel`, plus ``n_mfcc <= n_mels`` coefficients.
     Returns a float32 tensor of shape (n_mfcc, n_frames).
     """
+    _check_frames(n_mels, n_fft, hop_length)
     _check_int(n_mfcc, "n_mfcc", 1, n_mels)
     tensor, rate = _prepare(wave, sample_rate, target_rate, n_fft)
     return _mfcc_transform(rate, n_mfcc, n_fft, hop_length, n_mels)(tensor)

@@ -265,3 +265,125 @@ def test_small_textile_set():
 def test_bad_textile_n_per_class_is_rejected(bad):
     with pytest.raises(ValueError, match="n_per_class"):
         data.load("textile", n_per_class=bad, size=32)
+
+
+# --- errors a learner can act on: every option of every entry point is checked --------------
+
+@pytest.mark.parametrize("name, kwargs, bad", [
+    ("handwritten", dict(n=100), "n"), ("captions", dict(seed=1), "seed"), ("printed", dict(sise=32), "sise"),
+    ("speech", dict(voice="en+m1"), "voice"), ("textile", dict(paths=["x"]), "paths"),
+])
+def test_an_unknown_option_names_the_set_the_option_and_what_the_set_accepts(name, kwargs, bad):
+    accepted = data.options(name)
+    with pytest.raises(ValueError) as err:
+        data.load(name, **kwargs)
+    msg = str(err.value)
+    assert f"data set {name!r} has no option {bad}" in msg
+    assert msg.endswith("it accepts: " + ", ".join(accepted)), "the message lists the options the set takes"
+    assert "_" + name not in msg and "unexpected keyword" not in msg, "no private function name"
+
+
+def test_options_lists_what_each_set_takes():
+    assert data.options("handwritten") == ["size", "rebuild"]
+    assert data.options("printed") == ["n", "seed", "size", "rebuild"]
+    assert data.options("textile") == ["n_per_class", "size", "seed", "rebuild"]
+
+
+@pytest.mark.parametrize("name, option, value, allowed", [
+    ("printed", "seed", 1.5, "a non-negative integer"), ("printed", "seed", -1, "a non-negative integer"),
+    ("printed", "seed", True, "a non-negative integer"), ("textured", "seed", "0", "a non-negative integer"),
+    ("printed", "n", 0, "an integer >= 1"), ("textured", "n", 10.0, "an integer >= 1"),
+    ("printed", "size", 4, "an integer in [8, 256]"), ("handwritten", "size", 32.0, "an integer in [8, 256]"),
+    ("printed", "rebuild", 1, "True or False"), ("handwritten", "rebuild", "yes", "True or False"),
+    ("textured", "rebuild", None, "True or False"),
+    ("textile", "size", 4, "an integer in [8, 512]"), ("textile", "seed", 0.5, "a non-negative integer"),
+    ("textile", "rebuild", 0, "True or False"),
+    ("speech", "rebuild", "no", "True or False"),
+    ("speech", "voices", (), "a non-empty tuple"), ("speech", "voices", "en+m1", "a non-empty tuple"),
+    ("speech", "rates", 150, "a non-empty tuple"), ("speech", "pitches", [], "a non-empty tuple"),
+    ("captions", "styles", "word", "a non-empty tuple of styles from ['numeral', 'word']"),
+])
+def test_a_bad_option_value_names_the_set_the_option_the_value_and_what_is_allowed(name, option, value, allowed):
+    with pytest.raises(ValueError) as err:
+        data.load(name, **{option: value})
+    assert str(err.value) == f"data set {name!r}: {option} must be {allowed}, got {value!r}"
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    (dict(voices=("en+m1", "en+zz")), "voices must be a tuple of voices from"),
+    (dict(voices=("en+m1", 3)), "voices must be a tuple of voices from"),
+    (dict(rates=(150, 79)), "rates (each) must be an integer in [80, 450], got 79"),
+    (dict(rates=(150.0,)), "rates (each) must be an integer in [80, 450], got 150.0"),
+    (dict(pitches=(50, 101)), "pitches (each) must be an integer in [0, 100], got 101"),
+])
+def test_bad_speech_voices_rates_and_pitches_are_named_before_any_synthesis(fresh_cache, kwargs, text):
+    with pytest.raises(ValueError) as err:
+        data.load("speech", **kwargs)
+    assert str(err.value).startswith("data set 'speech': ") and text in str(err.value)
+
+
+@pytest.mark.parametrize("func", [lambda s: digits.render_printed(10, seed=s),
+                                  lambda s: digits.render_textured(10, seed=s)])
+@pytest.mark.parametrize("seed", [1.5, -1, True, "0", None])
+def test_digit_renderers_reject_a_bad_seed(func, seed):
+    with pytest.raises(ValueError, match=re.escape(f"seed must be a non-negative integer, got {seed!r}")):
+        func(seed)
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda w: speech.log_mel(w, 16000, n_fft=1), ValueError, "n_fft must be in [2, 65536], got 1"),
+    (lambda w: speech.log_mel(w, 16000, n_fft=256.0), TypeError, "n_fft must be an int in [2, 65536], got 256.0"),
+    (lambda w: speech.log_mel(w, 16000, hop_length=0), ValueError, "hop_length must be in [1, 65536], got 0"),
+    (lambda w: speech.log_mel(w, 16000, n_mels=600), ValueError, "n_mels must be in [1, 513], got 600"),
+    (lambda w: speech.mfcc(w, 16000, n_mels=0), ValueError, "n_mels must be in [1, 513], got 0"),
+    (lambda w: speech.mfcc(w, 16000, target_rate=8000.5), TypeError, "target_rate must be an int"),
+    (lambda w: speech.pooled_mfcc(w, 16000, n_mfcc=0), ValueError, "n_mfcc must be in [1, 64], got 0"),
+    (lambda w: speech.synthesize("two", trim="yes"), TypeError, "trim must be True or False, got 'yes'"),
+    (lambda w: speech.synthesize("two", rate=150.5), TypeError, "rate must be an int in [80, 450], got 150.5"),
+])
+def test_speech_options_are_named_with_their_range(call, error, text):
+    with pytest.raises(error, match=re.escape(text)):
+        call(np.zeros(4000, np.float32))
+
+
+def test_tabular_and_timeseries_modalities_are_accepted_and_video_is_not():
+    for modality in ("tabular", "timeseries"):
+        name = f"tmp-{modality}"
+        try:
+            data.register(DatasetSpec(name, modality, lambda: Bunch(X=np.zeros((2, 2))), "a card " * 10))
+            assert data.list_datasets(modality) == [name]
+        finally:
+            data._REGISTRY.pop(name, None)
+    with pytest.raises(ValueError, match=r"modality must be one of .*'timeseries'.*got 'video'"):
+        data.register(DatasetSpec("tmp-video", "video", lambda: None, "card"))
+
+
+def test_the_application_sets_of_app_data_are_registered():
+    import subprocess
+    import sys
+
+    code = ("import importlib, numpy as np\n"
+            "from sklearn.utils import Bunch\n"
+            "import course_lib.app_data as app_data\n"
+            "def reader(n: int = 3):\n"
+            "    return Bunch(X=np.zeros((n, 2)))\n"
+            "app_data.SPECS.append(('tmp-app', 'tabular', reader, 'a tabular set for a test'))\n"
+            "import course_lib.data as data\n"
+            "data = importlib.reload(data)\n"
+            "assert data.list_datasets('tabular') == ['tmp-app'], data.list_datasets('tabular')\n"
+            "assert data.load('tmp-app', n=4).X.shape == (4, 2)\n"
+            "assert data.card('tmp-app') == 'a tabular set for a test'\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    import ast
+
+    import course_lib.app_data as app_data
+
+    tree = ast.parse(open(app_data.__file__).read())
+    imported = {(n.module or "", a.name, n.level) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                for a in n.names}
+    imported |= {(a.name, "", 0) for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any((lvl == 1 and (mod == "data" or (mod == "" and name == "data")))
+                   or mod == "course_lib.data" or (mod == "course_lib" and name == "data")
+                   for mod, name, lvl in imported), "app_data never imports course_lib.data (circular)"
