@@ -47,8 +47,11 @@ test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider notebooks -q
 	$(MAKE) --no-print-directory solutions
 
+# JupyterLab refuses to run as root (a container, a lab machine) without --allow-root; serve on loopback only.
+LAB_FLAGS := --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks
 
 clean-build:
 	rm -rf build
