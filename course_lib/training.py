@@ -199,8 +199,8 @@ def adabn(net: nn.Module, X, batch_size: int = 256) -> nn.Module:
     """AdaBN: a copy of ``net`` whose BatchNorm statistics are recomputed on ``X`` (Li et al. 2017).
 
     Every weight stays as it is; only the running mean and variance of each
-    BatchNorm layer are replaced by the exact mean and variance of its inputs
-    over ``X`` (cumulative average, ``momentum=None``). No label is read, so
+    BatchNorm layer are replaced by the mean of its inputs over ``X`` and the
+    size-weighted average of the per-batch variances. No label is read, so
     ``X`` is typically the unlabelled target. The input network is not changed.
 
     Parameters
@@ -229,11 +229,15 @@ def adabn(net: nn.Module, X, batch_size: int = 256) -> nn.Module:
     out.eval()
     for bn in bns:
         bn.reset_running_stats()
-        bn.momentum = None  # cumulative moving average: the exact mean over all batches
         bn.train()
     dev = next(out.parameters()).device
+    seen = 0
     for i in range(0, len(X), batch_size):
-        out(X[i:i + batch_size].to(dev))
+        batch = X[i:i + batch_size]
+        for bn in bns:  # weight each batch by its size: the running mean becomes the mean over all of X
+            bn.momentum = len(batch) / (seen + len(batch))
+        out(batch.to(dev))
+        seen += len(batch)
     for bn in bns:
         bn.momentum = 0.1
     return out.eval()

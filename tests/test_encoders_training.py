@@ -355,3 +355,46 @@ def test_training_on_an_explicit_device_gives_the_same_network_as_the_default_on
     for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
         assert torch.equal(a, b), "device=None on a CPU-only machine is the CPU"
     assert predict(nets[1], X).shape == (64,)
+
+
+# --- AdaBN and notebook 02's shared networks -------------------------------------------------------
+
+def test_adabn_sets_batchnorm_statistics_to_those_of_the_data_and_changes_nothing_else():
+    torch.manual_seed(0)
+    net = SmallCNN().eval()
+    X = torch.rand(50, 3, 32, 32) * 3 + 1  # far from the statistics of a fresh network
+    before = copy.deepcopy(net.state_dict())
+    out = training.adabn(net, X, batch_size=16)  # several batches: the cumulative average must be exact
+    bn = out.encoder[1]
+    with torch.no_grad():
+        h = out.encoder[0](X)  # the input of the first BatchNorm layer
+    assert torch.allclose(bn.running_mean, h.mean(dim=(0, 2, 3)), atol=1e-4), "running mean = data mean"
+    per_batch_var = torch.stack([h[i:i + 16].var(dim=(0, 2, 3)) for i in range(0, 50, 16)])
+    sizes = torch.tensor([16, 16, 16, 2.0])[:, None]
+    assert torch.allclose(bn.running_var, (per_batch_var * sizes).sum(0) / 50, rtol=1e-3), "size-weighted variances"
+    assert not out.training, "returned in eval mode"
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), f"the input network is left unchanged ({k})"
+    for k, v in out.state_dict().items():
+        if "running" not in k and "num_batches" not in k:
+            assert torch.equal(v, before[k]), f"only BatchNorm statistics change ({k})"
+
+
+def test_adabn_rejects_a_network_without_batchnorm_and_bad_batch_size():
+    with pytest.raises(ValueError, match="BatchNorm"):
+        training.adabn(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2)), np.zeros((4, 3, 2, 2)))
+    with pytest.raises(ValueError, match="batch_size"):
+        training.adabn(SmallCNN(), np.zeros((4, 3, 32, 32), dtype=np.float32), batch_size=1)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [({"method": "DANN"}, "method"), ({"target": "printed"}, "target"),
+                                             ({"weight": -1.0}, "weight")])
+def test_adapted_cnn_names_bad_arguments(kwargs, pattern):
+    args = {"seed": 0, "method": "Deep CORAL", "target": "handwritten", **kwargs}
+    with pytest.raises(ValueError, match=pattern):
+        recipes.adapted_cnn(**args)
+
+
+def test_ceiling_cnn_names_a_bad_target():
+    with pytest.raises(ValueError, match="target"):
+        recipes.ceiling_cnn(0, "printed")
