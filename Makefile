@@ -21,6 +21,8 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	# aisfx (a sound-effects audio encoder that ships its weights) pins old numpy/scipy/librosa; it works with ours
+	$(PY) -m pip install --quiet --no-deps aisfx==0.1.2
 	touch $(STAMP)
 
 venv: $(STAMP)
