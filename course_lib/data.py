@@ -382,3 +382,10 @@ from . import app_data  # noqa: E402  (registered last, after the course's own s
 
 for _name, _modality, _reader, _card_text in app_data.SPECS:
     register(DatasetSpec(_name, _modality, _reader, _card_text))
+
+# ----------------------------------------------------------------- paired multimodal data (notebooks 06-08)
+# course_lib.paired_data builds image-caption-speech pairs; like app_data it never imports this module.
+from . import paired_data  # noqa: E402
+
+for _name, _modality, _reader, _card_text in paired_data.SPECS:
+    register(DatasetSpec(_name, _modality, _reader, _card_text))
