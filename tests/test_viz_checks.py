@@ -3,10 +3,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from course_lib import viz
+from course_lib.data import DIGIT_WORDS
 from course_lib.checks import check_answer
+from course_lib.neighbours import neighbour_indices, neighbour_shares, same_class_other_domain_rate
 
 
 @pytest.fixture(autouse=True)
@@ -62,11 +66,95 @@ def test_scatter_2d_returns_axes_with_one_collection_per_group():
     assert len(viz.scatter_2d(Z, np.zeros(20)).collections) == 1, "one group without marker_groups"
 
 
+def _legends(ax):
+    return [a for a in ax.get_children() if isinstance(a, Legend)]
+
+
+def _all_texts(ax):
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+    for leg in _legends(ax):
+        texts += [leg.get_title(), *leg.get_texts()]
+    return [t for t in texts if t.get_text()]
+
+
+def _scatter_example():
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(10), 6)
+    dom = np.array(["printed", "handwritten"] * 30)
+    return viz.scatter_2d(rng.normal(size=(60, 2)), y, marker_groups=dom, class_names=DIGIT_WORDS), y, dom
+
+
+def test_scatter_2d_has_a_class_legend_with_names_and_a_grey_domain_legend():
+    ax, y, dom = _scatter_example()
+    legends = _legends(ax)
+    assert len(legends) == 2, "one legend for colours (classes), one for markers (domains)"
+    by_title = {leg.get_title().get_text(): leg for leg in legends}
+    assert [t.get_text() for t in by_title["class"].get_texts()] == list(DIGIT_WORDS), "classes by name"
+    assert [t.get_text() for t in by_title["domain"].get_texts()] == sorted(set(dom))
+    class_colours = [to_rgba(h.get_color()) for h in by_title["class"].legend_handles]
+    assert len(set(class_colours)) == 10, "ten different class colours"
+    for h in by_title["domain"].legend_handles:
+        assert to_rgba(h.get_markeredgecolor()) == to_rgba(viz.LEGEND_GREY), "domain handles really are grey"
+        assert to_rgba(h.get_markeredgecolor()) not in class_colours
+    fills = [h.get_markerfacecolor() for h in by_title["domain"].legend_handles]
+    assert to_rgba(fills[0]) == to_rgba(viz.LEGEND_GREY) and fills[1] == "none", "filled vs hollow"
+
+
+def test_scatter_2d_points_take_their_class_colour_and_domains_differ_in_marker_and_fill():
+    ax, y, dom = _scatter_example()
+    class_leg = {leg.get_title().get_text(): leg for leg in _legends(ax)}["class"]
+    colour_of = {i: to_rgba(h.get_color()) for i, h in enumerate(class_leg.legend_handles)}
+    filled, hollow = ax.collections  # domains in sorted order: handwritten (filled), printed (hollow)
+    y_f, y_h = y[dom == "handwritten"], y[dom == "printed"]
+    assert np.allclose(filled.get_facecolors()[:, :3], [colour_of[c][:3] for c in y_f]), "fill = class colour"
+    assert len(hollow.get_facecolors()) == 0 or np.all(hollow.get_facecolors()[:, 3] == 0), "hollow markers"
+    assert np.allclose(hollow.get_edgecolors()[:, :3], [colour_of[c][:3] for c in y_h]), "edge = class colour"
+    assert filled.get_paths()[0] != hollow.get_paths()[0], "different marker shapes"
+    assert min(filled.get_sizes()) >= 15, "markers big enough to tell domains apart"
+
+
+def test_scatter_2d_keeps_a_class_colour_across_figures():
+    Z = np.zeros((3, 2))
+    a = viz.scatter_2d(Z, np.array([0, 3, 3]))
+    b = viz.scatter_2d(Z, np.array([3, 5, 5]))
+    colour = lambda ax, label: next(to_rgba(h.get_color()) for h, t in
+                                    zip(_legends(ax)[0].legend_handles, _legends(ax)[0].get_texts())
+                                    if t.get_text() == label)
+    assert colour(a, "3") == colour(b, "3"), "class 3 has one colour whichever classes are present"
+
+
+def test_every_text_of_the_course_figures_is_at_least_8_points():
+    ax, _, _ = _scatter_example()
+    bar = viz.results_bar(["source only", "Deep CORAL"], [0.5, 0.7], [0.02, 0.03], title="t")
+    grid = viz.image_grid(np.zeros((3, 8, 8)), labels=["a", "b", "c"], ncols=3)
+    for texts in (_all_texts(ax), _all_texts(bar), [a.title for a in grid.axes if a.get_title()]):
+        assert texts and min(t.get_fontsize() for t in texts) >= viz.MIN_FONT
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(Z=np.zeros((4, 3))), "Z must have shape"), (dict(color=np.zeros(3)), "color must have shape"),
+    (dict(marker_groups=np.zeros(5)), "marker_groups must have shape"),
+    (dict(class_names=["zero"]), "class_names must name every class value"),
+])
+def test_scatter_2d_rejects_bad_input(kwargs, match):
+    args = {"Z": np.zeros((4, 2)), "color": np.array([0, 1, 1, 0]), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        viz.scatter_2d(**args)
+
+
 def test_results_bar():
     ax = viz.results_bar(["a", "b", "c"], [0.5, 0.7, 0.9], [0.1, 0.0, 0.05], title="t")
     assert isinstance(ax, Axes) and len(ax.patches) == 3, "one bar per name"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     assert ax.get_ylim() == (0, 1), "accuracies share the [0, 1] axis"
+    assert ax.get_ylabel() == "target accuracy", "the y axis says what the bars measure"
+    assert viz.results_bar(["a"], [12.0], [1.0], ylabel="MMD^2", ylim=None).get_ylim()[1] > 12, "ylim=None: auto"
+
+
+@pytest.mark.parametrize("ylabel", ["", "  ", None])
+def test_results_bar_needs_a_y_label(ylabel):
+    with pytest.raises(ValueError, match="ylabel must be a non-empty string"):
+        viz.results_bar(["a"], [0.5], [0.1], ylabel=ylabel)
 
 
 @pytest.mark.parametrize("names, means, stds", [
@@ -75,6 +163,67 @@ def test_results_bar():
 def test_results_bar_rejects_length_mismatch(names, means, stds):
     with pytest.raises(ValueError, match="names, means and stds must have the same length"):
         viz.results_bar(names, means, stds)
+
+
+# --- neighbours: same class from another domain ---------------------------------
+
+def _notebook_00_inline(Z, y, domain, k):
+    """Notebook 00's inline computation (cell 22), the reference."""
+    from sklearn.neighbors import NearestNeighbors
+
+    _, nbrs = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)
+    nbrs = nbrs[:, 1:]
+    same_domain = domain[nbrs] == domain[:, None]
+    same_class = y[nbrs] == y[:, None]
+    return same_domain, same_class
+
+
+def test_same_class_other_domain_rate_matches_notebook_00_and_a_plain_loop():
+    rng = np.random.default_rng(0)
+    Z, y, dom = rng.normal(size=(80, 5)), rng.integers(0, 4, 80), rng.choice(["a", "b", "c"], 80)
+    rate = same_class_other_domain_rate(Z, y, dom, k=10)
+    same_domain, same_class = _notebook_00_inline(Z, y, dom, 10)
+    assert rate.shape == (80,)
+    assert np.allclose(rate, (same_class & ~same_domain).mean(axis=1)), "agrees with notebook 00 per point"
+    assert np.isclose(rate.mean(), (same_class & ~same_domain).mean()), "and in the mean it prints"
+    D = ((Z[:, None] - Z[None]) ** 2).sum(-1)
+    for i in range(80):  # plain loop: sort distances, skip the point itself
+        order = [j for j in np.argsort(D[i], kind="stable") if j != i][:10]
+        assert rate[i] == sum(y[j] == y[i] and dom[j] != dom[i] for j in order) / 10
+    shares = neighbour_shares(Z, y, dom, k=10)
+    assert np.allclose(shares["same_domain"], same_domain.mean(1)) and np.allclose(shares["same_class"], same_class.mean(1))
+
+
+def test_same_class_other_domain_rate_rises_when_domains_mix():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 40)
+    dom = np.tile([0, 1], 60)
+    centres = rng.normal(scale=10, size=(3, 2))
+    shifted = centres[y] + 20 * dom[:, None] + rng.normal(size=(120, 2))  # domains far apart
+    mixed = centres[y] + rng.normal(size=(120, 2))  # domains on top of each other, classes apart
+    assert same_class_other_domain_rate(shifted, y, dom).mean() == 0.0, "separate domains: no such neighbour"
+    assert same_class_other_domain_rate(mixed, y, dom).mean() > 0.4, "mixed domains: about half of them"
+
+
+def test_rate_is_invariant_to_relabelling_and_the_point_itself_never_counts():
+    Z = np.array([[0.0], [0.0], [0.0], [1.0]])  # duplicates tie with the point itself
+    y, dom = np.array([0, 0, 0, 0]), np.array([0, 0, 1, 1])
+    nbrs = neighbour_indices(Z, k=2)
+    assert all(i not in row for i, row in enumerate(nbrs)), "a point is never its own neighbour"
+    r = same_class_other_domain_rate(Z, y, dom, k=2)
+    assert np.array_equal(r, same_class_other_domain_rate(Z, y + 7, np.array(["x", "x", "y", "y"]), k=2))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(k=0), "k must be an integer in"), (dict(k=6), r"k must be an integer in \[1, 5\]"),
+    (dict(k=2.0), "k must be an integer"), (dict(y=np.zeros(5)), "Z and y must have the same number"),
+    (dict(domain=np.zeros((6, 1))), "domain must be a 1-d"), (dict(Z=np.zeros(6)), "Z must be 2-d"),
+])
+def test_neighbour_rate_rejects_bad_input(kwargs, match):
+    args = dict(Z=np.random.default_rng(0).normal(size=(6, 2)), y=np.zeros(6), domain=np.arange(6) % 2, k=2)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        same_class_other_domain_rate(**args)
 
 
 # --- checks ---------------------------------------------------------------------
