@@ -53,3 +53,26 @@ def test_docs_data_cards_match_the_registry():
 
     assert (ROOT / "docs" / "data_cards.md").read_text() == data.cards_markdown(), \
         "docs/data_cards.md is stale: run python data_scripts/build_data.py --cards"
+
+
+def test_make_test_runs_the_solved_notebooks_with_strict_checks():
+    import shutil
+
+    import pytest
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-s", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    solve = [i for i, l in enumerate(lines) if "solve_notebooks.py" in l]
+    strict = [i for i, l in enumerate(lines) if "COURSE_STRICT_CHECKS=1" in l and "build/solved" in l]
+    nbval = [i for i, l in enumerate(lines) if "--nbval-lax" in l and "notebooks" in l]
+    assert solve and strict and nbval, "make test builds the solved copies and runs them with strict checks"
+    assert nbval[0] < solve[0] < strict[0], "unit tests and nbval first, then the solutions"
+
+
+def test_conventions_document_the_exercise_mechanism_and_the_spread():
+    text = (ROOT / "docs" / "CONVENTIONS.md").read_text()
+    for phrase in ("# ANSWER NN.k", "# %% NN.k", "COURSE_STRICT_CHECKS=1", "ddof=1", "NBVAL_CHECK_OUTPUT"):
+        assert phrase in text, f"docs/CONVENTIONS.md explains {phrase}"
