@@ -351,7 +351,7 @@ def test_tabular_and_timeseries_modalities_are_accepted_and_video_is_not():
         name = f"tmp-{modality}"
         try:
             data.register(DatasetSpec(name, modality, lambda: Bunch(X=np.zeros((2, 2))), "a card " * 10))
-            assert data.list_datasets(modality) == [name]
+            assert name in data.list_datasets(modality)
         finally:
             data._REGISTRY.pop(name, None)
     with pytest.raises(ValueError, match=r"modality must be one of .*'timeseries'.*got 'video'"):
@@ -370,7 +370,7 @@ def test_the_application_sets_of_app_data_are_registered():
             "app_data.SPECS.append(('tmp-app', 'tabular', reader, 'a tabular set for a test'))\n"
             "import course_lib.data as data\n"
             "data = importlib.reload(data)\n"
-            "assert data.list_datasets('tabular') == ['tmp-app'], data.list_datasets('tabular')\n"
+            "assert 'tmp-app' in data.list_datasets('tabular'), data.list_datasets('tabular')\n"
             "assert data.load('tmp-app', n=4).X.shape == (4, 2)\n"
             "assert data.card('tmp-app') == 'a tabular set for a test'\n"
             "print('ok')\n")
