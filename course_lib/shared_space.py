@@ -1,0 +1,398 @@
+"""Shared spaces for two (or more) modalities: CCA / PLS, collective matrix factorisation, contrastive heads.
+
+Every method here learns one map per modality ("view") from paired training rows, so that an image
+and its caption land close together; retrieval then ranks by cosine similarity in the shared space.
+All have the same shape::
+
+    space = Method(...).fit(X_img, X_txt)            # rows i of the views are a pair
+    Z_img, Z_txt = space.transform(X_img, view=0), space.transform(X_txt, view=1)
+
+* :class:`CCA`: linear maps that maximise the correlation of the paired projections, in closed form
+  (whitening + SVD). ``reg`` shrinks each covariance towards a multiple of the identity: ``reg=0`` is
+  CCA, ``reg=1`` maximises covariance instead (PLS-SVD), values between are regularised CCA.
+* :class:`SharedFactorisation`: collective matrix factorisation: ``X_v ~ L B_v`` with one latent matrix
+  ``L`` shared by every view, solved by a truncated SVD of the stacked views; a new sample of one view
+  is folded into the latent space by ridge regression on that view's basis.
+* :class:`ContrastiveSpace`: a projection head per view (``nn.Module``) trained with the symmetric
+  InfoNCE loss :func:`info_nce` and a learnable temperature, for two views or more (all pairs of views).
+
+References
+----------
+Hotelling (1936), "Relations between two sets of variates", Biometrika. Vinod (1976), "Canonical ridge
+and econometrics of joint production", J. Econometrics (regularised CCA). Singh & Gordon (2008),
+"Relational learning via collective matrix factorization", KDD. Ding, Guo & Zhou (2014), "Collective
+matrix factorization hashing for multimodal data", CVPR. van den Oord, Li & Vinyals (2018), "Representation
+learning with contrastive predictive coding" (InfoNCE). Radford et al. (2021), "Learning transferable
+visual models from natural language supervision", ICML (symmetric loss, learnable temperature).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._validation import as_1d_labels, as_2d_array, as_2d_tensor, check_int, check_same_length
+
+__all__ = ["CCA", "SharedFactorisation", "info_nce", "ProjectionHead", "ContrastiveSpace"]
+
+
+def _not_fitted(obj, attr: str):
+    if not hasattr(obj, attr):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(f"{type(obj).__name__} is not fitted yet: call fit(...) first.")
+
+
+def _views(views, min_views: int, max_views: int | None = None) -> list[np.ndarray]:
+    if len(views) < min_views or (max_views is not None and len(views) > max_views):
+        allowed = f"exactly {min_views}" if max_views == min_views else f"at least {min_views}"
+        raise ValueError(f"views: need {allowed} paired arrays, got {len(views)}")
+    arrays = [as_2d_array(X, f"views[{i}]", min_samples=2) for i, X in enumerate(views)]
+    for i, X in enumerate(arrays[1:], 1):
+        check_same_length(arrays[0], X, "views[0]", f"views[{i}]")
+    return arrays
+
+
+def _check_view(view, n_views: int) -> int:
+    return check_int(view, "view", 0, n_views - 1)
+
+
+def _inv_sqrt(C: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh(C)
+    return (V / np.sqrt(np.maximum(w, 1e-12 * w.max()))) @ V.T
+
+
+class CCA:
+    """Canonical correlation analysis in closed form, with shrinkage (``reg=1``: PLS-SVD).
+
+    With centred views and covariances ``C_xx, C_yy, C_xy``, the shrunk covariances are
+    ``S_x = (1 - reg) C_xx + reg (tr C_xx / d_x) I`` (and likewise ``S_y``). The projections are
+    ``A = S_x^{-1/2} U_k`` and ``B = S_y^{-1/2} V_k`` from the SVD
+    ``S_x^{-1/2} C_xy S_y^{-1/2} = U diag(rho) V^T``. With ``reg=0`` the ``rho`` are the canonical
+    correlations; with ``reg=1`` the whitening is a constant and ``A, B`` are the singular vectors of
+    ``C_xy`` (PLS-SVD).
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension ``k`` of the shared space (at most ``min(d_x, d_y)``).
+    reg : float in [0, 1]
+        Shrinkage of each covariance towards a scaled identity.
+    scale_power : float
+        Each shared dimension is multiplied by ``rho_j ** scale_power`` in :meth:`transform`, which damps
+        the weakly correlated directions (0: plain canonical variates; Gong et al. 2014 use 4).
+
+    Attributes
+    ----------
+    means_ : list of 2 arrays of shape (d_v,)
+    weights_ : list of 2 arrays of shape (d_v, k)
+        Projection matrices ``A`` and ``B``.
+    correlations_ : numpy.ndarray, shape (k,)
+        ``rho``: singular values of the whitened cross-covariance (the canonical correlations if reg=0).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(500, 1))
+    >>> X = np.hstack([z, rng.normal(size=(500, 3))])
+    >>> Y = np.hstack([rng.normal(size=(500, 2)), -z + 0.1 * rng.normal(size=(500, 1))])
+    >>> round(float(CCA(n_components=1).fit(X, Y).correlations_[0]), 2)
+    0.99
+    """
+
+    def __init__(self, n_components: int = 32, reg: float = 1e-3, scale_power: float = 0.0):
+        self.n_components = check_int(n_components, "n_components", 1)
+        if not (isinstance(reg, (int, float)) and 0.0 <= reg <= 1.0):
+            raise ValueError(f"reg must be a number in [0, 1], got {reg!r}")
+        if not (isinstance(scale_power, (int, float)) and scale_power >= 0):
+            raise ValueError(f"scale_power must be a number >= 0, got {scale_power!r}")
+        self.reg, self.scale_power = float(reg), float(scale_power)
+
+    def fit(self, X, Y) -> "CCA":
+        """Fit on paired views ``X`` (n, d_x) and ``Y`` (n, d_y); returns self."""
+        X, Y = _views((X, Y), 2, 2)
+        k = self.n_components
+        if k > min(X.shape[1], Y.shape[1]):
+            raise ValueError(f"n_components must be at most min(d_x, d_y) = {min(X.shape[1], Y.shape[1])}, "
+                             f"got {k}")
+        self.means_ = [X.mean(0), Y.mean(0)]
+        Xc, Yc = X - self.means_[0], Y - self.means_[1]
+        n = len(X)
+        whit = []
+        for V in (Xc, Yc):
+            C = V.T @ V / (n - 1)
+            S = (1 - self.reg) * C + self.reg * (np.trace(C) / C.shape[0]) * np.eye(C.shape[0])
+            whit.append(_inv_sqrt(S))
+        M = whit[0] @ (Xc.T @ Yc / (n - 1)) @ whit[1]
+        U, rho, Vt = np.linalg.svd(M, full_matrices=False)
+        self.weights_ = [whit[0] @ U[:, :k], whit[1] @ Vt[:k].T]
+        self.correlations_ = rho[:k]
+        return self
+
+    def transform(self, X, view: int = 0) -> np.ndarray:
+        """Project samples of one view into the shared space: ``(X - mean) A diag(rho^p)``, shape (n, k)."""
+        _not_fitted(self, "weights_")
+        view = _check_view(view, 2)
+        X = as_2d_array(X, "X", min_samples=1)
+        if X.shape[1] != len(self.means_[view]):
+            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        return (X - self.means_[view]) @ self.weights_[view] * self.correlations_ ** self.scale_power
+
+
+class SharedFactorisation:
+    """Collective matrix factorisation: every view ``X_v ~ L B_v`` with one shared latent matrix ``L``.
+
+    Each view is centred and scaled to unit total variance (so no view dominates by its dimension),
+    then weighted: the minimiser of ``sum_v w_v ||X_v - L B_v||_F^2`` over ``L`` (n, k) and ``B_v``
+    (k, d_v) is the rank-``k`` truncated SVD of the stacked matrix ``[sqrt(w_1) X_1, ..., sqrt(w_V) X_V]
+    = U S W^T``: ``L = U_k S_k`` and ``B_v = W_{k,v}^T / sqrt(w_v)`` (Eckart-Young). A new sample ``x``
+    of view ``v`` alone is folded in by ridge regression on that view's basis,
+    ``l = x B_v^T (B_v B_v^T + ridge I)^{-1}``, so images and captions meet in the latent space.
+
+    Parameters
+    ----------
+    n_components : int
+        Latent dimension ``k``.
+    weights : sequence of float or None
+        ``w_v`` per view (None: all 1).
+    ridge : float > 0
+        Ridge of the fold-in, relative to the mean eigenvalue of ``B_v B_v^T``.
+
+    Attributes
+    ----------
+    means_, scales_ : per-view centring and scaling.
+    bases_ : list of arrays of shape (k, d_v)
+    latent_ : numpy.ndarray, shape (n, k): ``L`` of the training rows.
+    """
+
+    def __init__(self, n_components: int = 32, weights=None, ridge: float = 1e-2):
+        self.n_components = check_int(n_components, "n_components", 1)
+        if not (isinstance(ridge, (int, float)) and ridge > 0):
+            raise ValueError(f"ridge must be a number > 0, got {ridge!r}")
+        self.weights, self.ridge = weights, float(ridge)
+
+    def fit(self, *views) -> "SharedFactorisation":
+        """Fit on two or more paired views of shapes (n, d_v); returns self."""
+        views = _views(views, 2)
+        w = np.ones(len(views)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        if w.shape != (len(views),) or not np.all(w > 0):
+            raise ValueError(f"weights must be {len(views)} positive numbers (one per view), got {self.weights!r}")
+        k = self.n_components
+        if k > min(len(views[0]), sum(V.shape[1] for V in views)):
+            raise ValueError(f"n_components must be at most min(n, sum of d_v), got {k}")
+        self.means_ = [V.mean(0) for V in views]
+        self.scales_ = [max(np.sqrt(((V - m) ** 2).sum(1).mean()), 1e-12) for V, m in zip(views, self.means_)]
+        stacked = np.hstack([np.sqrt(wv) * (V - m) / s for V, m, s, wv in zip(views, self.means_, self.scales_, w)])
+        U, S, Wt = np.linalg.svd(stacked, full_matrices=False)
+        self.latent_ = U[:, :k] * S[:k]
+        cuts = np.cumsum([0] + [V.shape[1] for V in views])
+        self.bases_ = [Wt[:k, a:b] / np.sqrt(wv) for a, b, wv in zip(cuts[:-1], cuts[1:], w)]
+        self._fold = []
+        for B in self.bases_:
+            G = B @ B.T
+            self._fold.append(B.T @ np.linalg.inv(G + self.ridge * np.trace(G) / k * np.eye(k)))
+        return self
+
+    def transform(self, X, view: int = 0) -> np.ndarray:
+        """Fold samples of one view into the shared latent space; shape (n, k)."""
+        _not_fitted(self, "bases_")
+        view = _check_view(view, len(self.bases_))
+        X = as_2d_array(X, "X", min_samples=1)
+        if X.shape[1] != len(self.means_[view]):
+            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        return (X - self.means_[view]) / self.scales_[view] @ self._fold[view]
+
+
+def info_nce(za: torch.Tensor, zb: torch.Tensor, logit_scale, groups=None) -> torch.Tensor:
+    """Symmetric InfoNCE loss of a batch of paired embeddings (row i of ``za`` pairs with row i of ``zb``).
+
+    ``logits = s * normalise(za) normalise(zb)^T``; the loss is the mean of the cross-entropy of each
+    row (a -> b) and of each column (b -> a) with the diagonal as the target:
+
+        L = 1/2 [ -1/n sum_i log softmax_j(logits)_ii  - 1/n sum_j log softmax_i(logits)_jj ].
+
+    Symmetric in ``(za, zb)``; at least 0, and ``log n`` for ``n`` pairs when all logits are equal
+    (chance). ``groups`` (e.g. the image id of each caption) removes the off-diagonal pairs of the same
+    group from the negatives, so that two captions of one image in a batch are not pushed apart.
+
+    Parameters
+    ----------
+    za, zb : torch.Tensor, shape (n, d)
+    logit_scale : float or 0-d tensor
+        ``s = 1 / temperature`` (> 0).
+    groups : array-like of shape (n,), optional
+
+    Returns
+    -------
+    torch.Tensor, 0-d
+
+    Examples
+    --------
+    >>> z = torch.eye(3)
+    >>> bool(info_nce(z, z, 10.0) < info_nce(z, z.roll(1, 0), 10.0))
+    True
+    """
+    za, zb = as_2d_tensor(za, "za"), as_2d_tensor(zb, "zb")
+    if za.shape != zb.shape:
+        raise ValueError(f"za and zb must have the same shape (paired rows); got {tuple(za.shape)} and "
+                         f"{tuple(zb.shape)}")
+    s = torch.as_tensor(logit_scale, dtype=za.dtype, device=za.device)
+    if s.ndim != 0 or not bool(s > 0):
+        raise ValueError(f"logit_scale must be a positive scalar, got {logit_scale!r}")
+    logits = s * F.normalize(za, dim=1) @ F.normalize(zb, dim=1).T
+    n = len(za)
+    if groups is not None:
+        g = torch.as_tensor(np.asarray(as_1d_labels(groups, "groups")) if not isinstance(groups, torch.Tensor)
+                            else groups, device=za.device)
+        if g.shape != (n,):
+            raise ValueError(f"groups must have shape ({n},), one group per row; got {tuple(g.shape)}")
+        same = (g[:, None] == g[None, :]) & ~torch.eye(n, dtype=torch.bool, device=za.device)
+        logits = logits.masked_fill(same, float("-inf"))
+    target = torch.arange(n, device=za.device)
+    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+
+
+class ProjectionHead(nn.Module):
+    """Map one modality's features into the shared space: Linear (-> ReLU -> Dropout -> Linear).
+
+    Parameters
+    ----------
+    in_dim, out_dim : int
+    hidden : int or None
+        Width of the hidden layer; None: a single linear map.
+    dropout : float
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: int | None = 256, dropout: float = 0.1):
+        super().__init__()
+        in_dim, out_dim = check_int(in_dim, "in_dim", 1), check_int(out_dim, "out_dim", 1)
+        if hidden is None:
+            self.net = nn.Linear(in_dim, out_dim)
+        else:
+            hidden = check_int(hidden, "hidden", 1)
+            self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                     nn.Linear(hidden, out_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, in_dim) -> (n, out_dim), not normalised (the loss and ``transform`` normalise)."""
+        return self.net(x)
+
+
+class ContrastiveSpace:
+    """Projection heads for two or more views, trained jointly with the symmetric InfoNCE loss.
+
+    Every step draws a batch of paired rows, embeds each view with its head and averages
+    :func:`info_nce` over all pairs of views. The temperature is learned: ``logit_scale = exp(t)``
+    with ``t`` a parameter initialised at ``log(1 / temperature)`` and clipped at ``log 100`` (as in
+    CLIP). Inputs are standardised per feature with the training statistics.
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension of the shared space.
+    hidden : int or None
+        Hidden width of each :class:`ProjectionHead` (None: linear heads).
+    heads : list or None
+        One entry per view: None (a :class:`ProjectionHead`) or a callable ``f(in_dim, n_components)``
+        that returns an ``nn.Module`` mapping (n, in_dim) to (n, n_components), e.g. a
+        :class:`course_lib.fusion.FusionEncoder`. It is called inside :meth:`fit` after seeding, so the
+        initialisation follows ``seed``.
+    temperature : float
+        Initial temperature.
+    learn_temperature : bool
+    num_epochs, batch_size, lr, weight_decay, dropout : training settings (Adam).
+    seed : int
+    progress : bool
+        A progress bar over epochs.
+
+    Attributes
+    ----------
+    heads_ : nn.ModuleList
+    logit_scale_ : float
+        Final ``1 / temperature``.
+    history_ : list of float
+        Mean training loss per epoch.
+    fit_time_ : float
+        Seconds spent in :meth:`fit`.
+    """
+
+    def __init__(self, n_components: int = 64, hidden: int | None = 256, heads=None, temperature: float = 0.07,
+                 learn_temperature: bool = True, num_epochs: int = 30, batch_size: int = 256, lr: float = 1e-3,
+                 weight_decay: float = 1e-4, dropout: float = 0.1, seed: int = 0, progress: bool = False):
+        self.n_components = check_int(n_components, "n_components", 1)
+        self.num_epochs = check_int(num_epochs, "num_epochs", 1)
+        self.batch_size = check_int(batch_size, "batch_size", 2)
+        self.seed = check_int(seed, "seed", 0)
+        if not (isinstance(temperature, (int, float)) and 0 < temperature <= 10):
+            raise ValueError(f"temperature must be a number in (0, 10], got {temperature!r}")
+        if not (isinstance(lr, (int, float)) and lr > 0):
+            raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        self.hidden, self.heads, self.temperature = hidden, heads, float(temperature)
+        self.learn_temperature, self.lr, self.weight_decay = bool(learn_temperature), float(lr), float(weight_decay)
+        self.dropout, self.progress = float(dropout), bool(progress)
+
+    def fit(self, *views, groups=None) -> "ContrastiveSpace":
+        """Train on two or more paired views of shapes (n, d_v); ``groups`` (n,) as in :func:`info_nce`."""
+        from .training import progress as bar
+
+        start = time.perf_counter()
+        views = _views(views, 2)
+        n = len(views[0])
+        if groups is not None:
+            groups = as_1d_labels(groups, "groups")
+            check_same_length(views[0], groups, "views[0]", "groups")
+            groups = torch.as_tensor(np.unique(groups, return_inverse=True)[1])
+        if self.heads is not None and (len(self.heads) != len(views)
+                                       or not all(f is None or callable(f) for f in self.heads)):
+            raise ValueError(f"heads must be a list of {len(views)} entries (one per view), each None or a "
+                             f"callable (in_dim, n_components) -> nn.Module; got {self.heads!r}")
+        self.means_ = [V.mean(0) for V in views]
+        self.scales_ = [np.where(V.std(0) > 1e-8, V.std(0), 1.0) for V in views]
+        data = [torch.as_tensor((V - m) / s, dtype=torch.float32) for V, m, s in zip(views, self.means_, self.scales_)]
+        gen = torch.Generator().manual_seed(self.seed)
+        torch.manual_seed(self.seed)
+        makers = self.heads if self.heads is not None else [None] * len(views)
+        self.heads_ = nn.ModuleList([
+            ProjectionHead(V.shape[1], self.n_components, self.hidden, self.dropout) if f is None
+            else f(V.shape[1], self.n_components) for f, V in zip(makers, views)])
+        t = nn.Parameter(torch.tensor(math.log(1 / self.temperature)), requires_grad=self.learn_temperature)
+        params = list(self.heads_.parameters()) + ([t] if self.learn_temperature else [])
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        pairs = [(a, b) for a in range(len(views)) for b in range(a + 1, len(views))]
+        self.history_ = []
+        self.heads_.train()
+        for _ in bar(range(self.num_epochs), desc="contrastive heads", enable=self.progress):
+            perm, total = torch.randperm(n, generator=gen), 0.0
+            for i in range(0, n - 1, self.batch_size):
+                idx = perm[i:i + self.batch_size]
+                if len(idx) < 2:
+                    continue
+                z = [h(d[idx]) for h, d in zip(self.heads_, data)]
+                g = None if groups is None else groups[idx]
+                loss = sum(info_nce(z[a], z[b], t.exp(), g) for a, b in pairs) / len(pairs)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    t.clamp_(max=math.log(100.0))
+                total += loss.item() * len(idx)
+            self.history_.append(total / n)
+        self.heads_.eval()
+        self.logit_scale_ = float(t.detach().exp())
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    @torch.no_grad()
+    def transform(self, X, view: int = 0) -> np.ndarray:
+        """Embed samples of one view: unit-length rows, shape (n, n_components)."""
+        _not_fitted(self, "heads_")
+        view = _check_view(view, len(self.heads_))
+        X = as_2d_array(X, "X", min_samples=1)
+        if X.shape[1] != len(self.means_[view]):
+            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        x = torch.as_tensor((X - self.means_[view]) / self.scales_[view], dtype=torch.float32)
+        return F.normalize(self.heads_[view](x), dim=1).numpy().astype(np.float64)
