@@ -1,5 +1,6 @@
 """Data sets of the course, by name: one concept set (the ten digits), several
-domains, three modalities, plus a real-photo set.
+domains, three modalities, plus a set of simulated textile images (and the
+application sets of :mod:`course_lib.app_data`).
 
 Notebooks ask for data in one way only::
 
@@ -209,9 +210,11 @@ Gaussian blur and noise. Balanced classes, as many samples as asked (`n`, defaul
 deterministic for `seed`. Arrays: `X` (n, 3, 32, 32) float32 in [0, 1], `y`, `font`."""))
 
 register(DatasetSpec("handwritten", "image", _handwritten, """\
-**handwritten digits** (target domain). scikit-learn's `load_digits`: 1,797 real digits by
-43 writers (UCI Optical Recognition of Handwritten Digits, CC BY 4.0), 8x8 with 17 grey
-levels, resized bilinearly to 32x32 and copied to 3 channels. Arrays: `X` (1797, 3, 32, 32)
+**handwritten digits** (target domain). scikit-learn's `load_digits`: the test set of the UCI
+Optical Recognition of Handwritten Digits (CC BY 4.0), 1,797 real digits written by 13 people
+(the other 30 of the 43 UCI writers made its training set, not shipped), 8x8 with 17 grey
+levels, resized bilinearly to 32x32 and copied to 3 channels. The notebooks split it into two
+halves that share these 13 writers, so a ceiling trained on one half is optimistic. Arrays: `X` (1797, 3, 32, 32)
 float32 in [0, 1], `y`."""))
 
 register(DatasetSpec("textured", "image", _textured, """\
@@ -332,7 +335,7 @@ variants. Arrays: `waves` (list of float32), `sample_rate`, `y`, `text`, `voice`
 `pitch`, `group`, `paths`."""))
 
 
-# ----------------------------------------------------------------- textile photos
+# ----------------------------------------------------------------- textile images (simulated)
 TEXTILE_CLASSES = ("nominal", "local", "global")
 
 
@@ -369,7 +372,7 @@ def _textile(n_per_class: int | None = 200, size: int = 128, seed: int = 0, rebu
 
 
 register(DatasetSpec("textile", "image", _textile, """\
-**textile photos** (industrial inspection). The 2,000 250x250 RGB textile images of the
+**simulated textile images** (industrial inspection). The 2,000 250x250 RGB textile images of the
 `conformal-clip-data` wheel (MIT; its folder is named `simulated`): 1,000 nominal, 500 with a
 local defect, 500 with a global defect. By default a seeded subset of 200 per class, resized
 to 128x128. Arrays: `X` (n, 3, size, size) float32 in [0, 1], `y` (0 nominal, 1 local,
