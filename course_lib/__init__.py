@@ -6,11 +6,14 @@ Modules (one concept each): ``cache`` (on-disk cache, verified downloads),
 (offline speech synthesis and audio features), ``encoders`` (feature
 extractors), ``alignment`` (MMD, CORAL), ``metrics`` (clustering and
 classification scores), ``clustering`` (k-means / GMM / spectral, seeded k-means), ``training`` (seeds, devices, training loops),
-``shift`` (domain-classifier diagnostics), ``viz`` (figures). Importing the package loads no data, downloads nothing and
+``shift`` (domain-classifier diagnostics), ``neighbours`` (k-NN mixing of domains and classes),
+``reporting`` (mean +/- sample std over seeds, verdicts), ``exercises`` (hidden-answer checks), ``viz`` (figures). Importing the package loads no data, downloads nothing and
 changes no global setting.
 """
 from .alignment import CORAL, coral_loss, gaussian_kernel, median_bandwidth, mmd2, mmd_permutation_test
 from .shift import domain_classifier_accuracy, proxy_a_distance
+from .neighbours import neighbour_shares, same_class_other_domain_rate
+from .reporting import fmt_mean_std, gap_share, mean_std, verdict
 from .metrics import (accuracy, ari, cluster_accuracy, cluster_label_mapping, clustering_report, macro_f1, nmi,
                       silhouette)
 
@@ -20,4 +23,5 @@ __all__ = [
     "CORAL", "coral_loss", "gaussian_kernel", "median_bandwidth", "mmd2", "mmd_permutation_test",
     "accuracy", "ari", "cluster_accuracy", "cluster_label_mapping", "clustering_report", "macro_f1", "nmi",
     "silhouette", "domain_classifier_accuracy", "proxy_a_distance",
+    "neighbour_shares", "same_class_other_domain_rate", "fmt_mean_std", "gap_share", "mean_std", "verdict",
 ]
