@@ -38,7 +38,7 @@ from ._validation import as_1d_labels, as_2d_array, check_int
 
 __all__ = ["relevance", "ranked_relevance", "first_relevant_rank", "recall_at_k", "precision_at_k",
            "average_precision", "mean_average_precision", "mean_reciprocal_rank", "median_rank",
-           "top1_scores", "retrieval_report"]
+           "top1_scores", "retrieval_report", "cross_modal_report"]
 
 
 def relevance(query_labels, gallery_labels) -> np.ndarray:
@@ -255,3 +255,46 @@ def retrieval_report(sim, relevant, ks=(1, 5, 10), map_k: int | None = None) -> 
     out["MRR"] = mean_reciprocal_rank(sim, rel)
     out["MedR"] = median_rank(sim, rel)
     return out
+
+
+def cross_modal_report(sim, levels: dict, names=("image", "text"), ks=(1, 5, 10)) -> list[dict]:
+    """Both directions of a cross-modal retrieval at several relevance levels, as table rows.
+
+    Parameters
+    ----------
+    sim : array-like, shape (n_a, n_b)
+        Similarity of every item of modality ``a`` (rows) with every item of modality ``b``.
+    levels : dict
+        ``{level name: (labels_a, labels_b)}``, e.g. ``{"instance": (image_id_a, image_id_b),
+        "class": (y_a, y_b)}``; relevance is label equality.
+    names : (str, str)
+        Modality names for the ``"direction"`` column, ``"a -> b"`` and ``"b -> a"``.
+    ks : iterable of int
+        The K of Recall@K.
+
+    Returns
+    -------
+    list of dict
+        One row per (direction, level): ``direction``, ``level``, ``R@k``..., ``mAP``, ``MRR``, ``MedR``,
+        and the top-1 ``accuracy``, ``recall``, ``f1`` of :func:`top1_scores`.
+
+    Examples
+    --------
+    >>> rows = cross_modal_report(np.eye(2), {"instance": ([0, 1], [0, 1])}, ks=(1,))
+    >>> [(r["direction"], r["R@1"]) for r in rows]
+    [('image -> text', 1.0), ('text -> image', 1.0)]
+    """
+    sim = as_2d_array(sim, "sim", min_samples=1)
+    if not isinstance(levels, dict) or not levels:
+        raise ValueError(f"levels must be a non-empty dict {{name: (labels_a, labels_b)}}, got {levels!r}")
+    if len(names) != 2:
+        raise ValueError(f"names must be two modality names, got {names!r}")
+    rows = []
+    for direction, s, flip in ((f"{names[0]} -> {names[1]}", sim, False), (f"{names[1]} -> {names[0]}", sim.T, True)):
+        for level, (la, lb) in levels.items():
+            q, g = (lb, la) if flip else (la, lb)
+            row = {"direction": direction, "level": level}
+            row.update(retrieval_report(s, relevance(q, g), ks))
+            row.update(top1_scores(s, q, g))
+            rows.append(row)
+    return rows

@@ -109,3 +109,21 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         rm.relevance(np.zeros((2, 2)), [1])
     with pytest.raises(ValueError, match="sim"):
         rm.precision_at_k(np.ones(3), REL, 1)
+
+
+def test_cross_modal_report_gives_both_directions_and_levels():
+    rng = np.random.default_rng(0)
+    sim = rng.normal(size=(3, 6))
+    ids_a, ids_b = np.array([0, 1, 3]), np.array([0, 0, 1, 1, 3, 3])  # two captions per image
+    y_a, y_b = np.array([0, 1, 1]), np.array([0, 0, 1, 1, 1, 1])
+    rows = rm.cross_modal_report(sim, {"instance": (ids_a, ids_b), "class": (y_a, y_b)})
+    assert [(r["direction"], r["level"]) for r in rows] == [
+        ("image -> text", "instance"), ("image -> text", "class"),
+        ("text -> image", "instance"), ("text -> image", "class")]
+    assert rows[0]["mAP"] == pytest.approx(rm.mean_average_precision(sim, rm.relevance(ids_a, ids_b)))
+    assert rows[3]["mAP"] == pytest.approx(rm.mean_average_precision(sim.T, rm.relevance(y_b, y_a)))
+    assert rows[2]["accuracy"] == pytest.approx(rows[2]["R@1"])
+    with pytest.raises(ValueError, match="no relevant"):  # image 2 has no caption
+        rm.cross_modal_report(rng.normal(size=(4, 6)), {"instance": ([0, 1, 2, 3], ids_b)})
+    with pytest.raises(ValueError, match="levels"):
+        rm.cross_modal_report(sim, {})
