@@ -8,7 +8,7 @@ The pipeline of notebook 05, one function per step, each usable on its own:
    target with ``weight * align(zs, zt)`` (MMD, CORAL, or an adversarial
    module) beside the reconstruction of both domains.
 3. :func:`embed` and :func:`cluster_embedding` -- cluster the target in the
-   shared space (k-means, GMM, spectral; optionally after a UMAP, as in N2D).
+   shared space (k-means, GMM, spectral; optionally after a UMAP, :func:`umap_reduce`, as in N2D).
 4. :func:`fit_dec` -- refine with the target's own clusters: DEC (``recon_weight=0``)
    or IDEC (``recon_weight > 0``), i.e. self-training on sharpened soft assignments.
 
@@ -31,7 +31,7 @@ from .encoders import extract_features, to_tensor
 from .training import _batches, _labels, get_device, progress, set_seed
 
 __all__ = ["ConvAutoencoder", "soft_assignment", "target_distribution", "dec_loss", "DECHead", "AEConfig",
-           "pretrain", "finetune_aligned", "embed", "cluster_embedding", "fit_dec", "select_k"]
+           "pretrain", "finetune_aligned", "embed", "umap_reduce", "cluster_embedding", "fit_dec", "select_k"]
 
 
 class ConvAutoencoder(nn.Module):
@@ -322,12 +322,34 @@ def embed(net: nn.Module, X) -> np.ndarray:
     return extract_features(net, X)
 
 
+def umap_reduce(Z, dim: int = 10, seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
+    """A ``dim``-d UMAP of the rows of ``Z`` (n, d) with ``min_dist=0`` (tight clumps suit clustering, N2D).
+
+    Returns
+    -------
+    ndarray of shape (n, dim), float32.
+    """
+    import warnings
+
+    import umap
+
+    from ._validation import as_2d_array
+
+    Z = as_2d_array(Z, "Z", min_samples=3)
+    dim = check_int(dim, "dim", 2)
+    n_neighbors = check_int(n_neighbors, "n_neighbors", 2, len(Z) - 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # umap warns that a fixed random_state disables parallelism
+        return umap.UMAP(n_components=dim, n_neighbors=n_neighbors, min_dist=0.0,
+                         random_state=seed).fit_transform(Z.astype(np.float32))
+
+
 def cluster_embedding(Z, k: int = 10, method: str = "k-means", seed: int = 0, umap_dim: int | None = None,
                       n_neighbors: int = 15) -> np.ndarray:
     """Step 3b: cluster the rows of ``Z`` (n, d), optionally in a ``umap_dim``-d UMAP of them first (N2D).
 
-    ``method`` is passed to :func:`course_lib.clustering.cluster` ("k-means", "GMM", "spectral").
-    The UMAP uses ``min_dist=0`` (tight clumps suit clustering) and ``seed``.
+    ``method`` is passed to :func:`course_lib.clustering.cluster` ("k-means", "GMM", "spectral");
+    the UMAP is :func:`umap_reduce` with ``seed``.
 
     Returns
     -------
@@ -337,16 +359,7 @@ def cluster_embedding(Z, k: int = 10, method: str = "k-means", seed: int = 0, um
 
     Z = np.asarray(Z, dtype=np.float32)
     if umap_dim is not None:
-        import warnings
-
-        import umap
-
-        umap_dim = check_int(umap_dim, "umap_dim", 2)
-        n_neighbors = check_int(n_neighbors, "n_neighbors", 2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # umap warns that a fixed random_state disables parallelism
-            Z = umap.UMAP(n_components=umap_dim, n_neighbors=n_neighbors, min_dist=0.0,
-                          random_state=seed).fit_transform(Z)
+        Z = umap_reduce(Z, check_int(umap_dim, "umap_dim", 2), seed, n_neighbors)
     return cluster(Z, method=method, k=k, seed=seed)
 
 

@@ -9,7 +9,7 @@ from course_lib import metrics
 from course_lib.alignment import mmd2
 from course_lib.deep_clustering import (AEConfig, ConvAutoencoder, DECHead, cluster_embedding, dec_loss, embed,
                                         finetune_aligned, fit_dec, pretrain, select_k, soft_assignment,
-                                        target_distribution)
+                                        target_distribution, umap_reduce)
 
 FAST = dict(batch_size=32, lr=3e-3, progress=False)
 
@@ -190,6 +190,8 @@ def test_cluster_embedding_with_umap_recovers_blobs():
     (lambda: fit_dec(torch.nn.Sequential(torch.nn.Flatten()), np.zeros((4, 3, 32, 32), np.float32), k=2,
                      recon_weight=1.0), "decoder"),
     (lambda: cluster_embedding(np.zeros((10, 3)), umap_dim=1), "umap_dim"),
+    (lambda: umap_reduce(np.random.rand(10, 3), dim=1), "dim must be"),
+    (lambda: umap_reduce(np.random.rand(10, 3), n_neighbors=10), "n_neighbors"),
     (lambda: cluster_embedding(np.random.rand(10, 3), method="dbscan"), "method must be one of"),
     (lambda: select_k(np.random.rand(10, 2), ks=[]), "ks must hold"),
     (lambda: select_k(np.random.rand(10, 2), ks=[10]), "ks must be an integer"),
