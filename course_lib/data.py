@@ -392,3 +392,10 @@ from . import paired_data  # noqa: E402
 
 for _name, _modality, _reader, _card_text in paired_data.SPECS:
     register(DatasetSpec(_name, _modality, _reader, _card_text))
+
+# ----------------------------------------------------------------- real-data track (learners online)
+# course_lib.real_data wraps torchvision/torchaudio downloads; like app_data it never imports this module.
+from . import real_data  # noqa: E402
+
+for _name, _modality, _reader, _card_text in real_data.SPECS:
+    register(DatasetSpec(_name, _modality, _reader, _card_text))
