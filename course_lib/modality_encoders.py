@@ -368,14 +368,16 @@ class SpeechConvNet(torch.nn.Module):
     """A small 1-D conv net over log-mel frames: (n, n_mels, T) -> (n, out_dim), unit length.
 
     Each clip is standardised per band over its real frames (cepstral mean and variance
-    normalisation: removes much of the voice's timbre), the padding is zeroed, three strided conv
-    blocks follow, then mean and max pooling over the real frames and a linear map.
+    normalisation: removes much of the voice's timbre), three strided conv blocks follow (the padded
+    steps are zeroed after each, so a clip's embedding does not depend on the batch's length), then
+    mean and max pooling over the real frames and a linear map.
     """
 
     def __init__(self, n_mels: int = 40, width: int = 96, out_dim: int = 384):
         super().__init__()
-        block = lambda i, o: [torch.nn.Conv1d(i, o, 5, stride=2, padding=2), torch.nn.BatchNorm1d(o), torch.nn.ReLU()]
-        self.conv = torch.nn.Sequential(*block(n_mels, width), *block(width, width), *block(width, width))
+        block = lambda i, o: torch.nn.Sequential(torch.nn.Conv1d(i, o, 5, stride=2, padding=2),
+                                                 torch.nn.BatchNorm1d(o), torch.nn.ReLU())
+        self.blocks = torch.nn.ModuleList([block(n_mels, width), block(width, width), block(width, width)])
         self.proj = torch.nn.Linear(2 * width, out_dim)
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -383,9 +385,11 @@ class SpeechConvNet(torch.nn.Module):
         count = mask.sum(dim=2, keepdim=True)
         mean = (frames * mask).sum(dim=2, keepdim=True) / count
         std = (((frames - mean) * mask) ** 2).sum(dim=2, keepdim=True).div(count).sqrt() + 1e-3
-        h = self.conv((frames - mean) / std * mask)
-        keep = F.max_pool1d(mask, 8, 8, ceil_mode=True)[:, :, :h.shape[2]]  # real steps after 3 strides
-        pooled_mean = (h * keep).sum(dim=2) / keep.sum(dim=2).clamp_min(1)
+        h, keep = (frames - mean) / std * mask, mask
+        for block in self.blocks:  # zero the padded steps after each block: padding never leaks in
+            keep = F.max_pool1d(keep, 2, 2, ceil_mode=True)
+            h = block(h) * keep
+        pooled_mean = h.sum(dim=2) / keep.sum(dim=2).clamp_min(1)
         pooled_max = (h + (keep - 1) * 1e4).amax(dim=2)
         return F.normalize(self.proj(torch.cat([pooled_mean, pooled_max], dim=1)), dim=1)
 
@@ -398,21 +402,33 @@ def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.07) -> tor
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
+def _shift_bands(frames: torch.Tensor, k: int) -> torch.Tensor:
+    """Move (n_mels, T) frames ``k`` bands up (k > 0) or down, repeating the edge band."""
+    if k == 0:
+        return frames
+    if k > 0:
+        return torch.cat([frames[:1].expand(k, -1), frames[:-k]])
+    return torch.cat([frames[-k:], frames[-1:].expand(-k, -1)])
+
+
 class SpeechConvEncoder(_Encoder):
     """:class:`SpeechConvNet` distilled into a frozen text space: trained with :func:`info_nce` so that a
     clip's embedding finds its own transcript's MiniLM embedding among the batch's (speech -> text).
 
     Train with :meth:`fit` on *source* clips only (their frames and their transcripts' embeddings);
+    ``mel_shift > 0`` shifts each training clip by up to that many mel bands (a crude vocal-tract-length
+    perturbation, after Jaitly & Hinton 2013; it reads nothing of the target voices);
     the network is cached (:func:`course_lib.training.cached_model`) under the fingerprint of those
     data and the settings. ``encode(frames)`` -> (n, 384), in the text space.
     """
 
     name, modality = "speech-conv", "audio"
 
-    def __init__(self, num_epochs: int = 30, batch_size: int = 64, lr: float = 2e-3, width: int = 96,
-                 temperature: float = 0.07, seed: int = 0):
+    def __init__(self, num_epochs: int = 20, batch_size: int = 64, lr: float = 1e-2, width: int = 64,
+                 temperature: float = 0.07, mel_shift: int = 0, seed: int = 0):
         from ._validation import check_int
         self.num_epochs, self.batch_size = check_int(num_epochs, "num_epochs", 1), check_int(batch_size, "batch_size", 2)
+        self.mel_shift = check_int(mel_shift, "mel_shift", 0, 8)
         self.width, self.seed = check_int(width, "width", 4), check_int(seed, "seed", 0)
         if not (lr > 0 and temperature > 0):
             raise ValueError(f"lr and temperature must be > 0, got lr={lr!r}, temperature={temperature!r}")
@@ -420,7 +436,8 @@ class SpeechConvEncoder(_Encoder):
 
     def settings(self) -> dict:
         return {"num_epochs": self.num_epochs, "batch_size": self.batch_size, "lr": self.lr, "width": self.width,
-                "temperature": self.temperature, "seed": self.seed, "train": getattr(self, "train_data_", None)}
+                "temperature": self.temperature, "mel_shift": self.mel_shift, "seed": self.seed, "train": getattr(self, "train_data_", None),
+                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax"}
 
     def fit(self, frames, text_emb, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
         """Train (or load the cached network) on ``frames`` (n, n_mels, T) and the matching frozen text
@@ -447,7 +464,11 @@ class SpeechConvEncoder(_Encoder):
                 perm = torch.randperm(len(X), generator=gen)
                 for i in range(0, len(X) - self.batch_size + 1, self.batch_size):
                     idx = perm[i:i + self.batch_size]
-                    loss = info_nce(net(X[idx], lengths[idx]), T[idx], self.temperature)
+                    x = X[idx]
+                    if self.mel_shift:  # shift each clip along the mel axis (a crude vocal-tract-length change)
+                        shifts = torch.randint(-self.mel_shift, self.mel_shift + 1, (len(idx),), generator=gen)
+                        x = torch.stack([_shift_bands(c, int(k)) for c, k in zip(x, shifts)])
+                    loss = info_nce(net(x, lengths[idx]), T[idx], self.temperature)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
