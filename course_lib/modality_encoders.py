@@ -85,7 +85,8 @@ class ImageNetEncoder(_Encoder):
 
     def __init__(self, image_size: int = 96, batch_size: int = 64):
         from ._validation import check_int
-        self.image_size, self.batch_size = check_int(image_size, "image_size", 32, 512), batch_size
+        self.image_size = check_int(image_size, "image_size", 32, 512)
+        self.batch_size = check_int(batch_size, "batch_size", 1)
 
     def settings(self) -> dict:
         return {"image_size": self.image_size}
@@ -157,7 +158,8 @@ class MiniLMEncoder(_Encoder):
     name, modality = "minilm", "text"
 
     def __init__(self, batch_size: int = 128):
-        self.batch_size = batch_size
+        from ._validation import check_int
+        self.batch_size = check_int(batch_size, "batch_size", 1)
 
     def settings(self) -> dict:
         return {"model": "all-MiniLM-L6-v2", "normalize": True}
@@ -243,7 +245,10 @@ class LogMelFrames(_Encoder):
     name, modality = "logmel-frames", "audio"
 
     def __init__(self, n_mels: int = 40, n_fft: int = 1024, hop_length: int = 256, sample_rate: int = 22050):
-        self.n_mels, self.n_fft, self.hop_length, self.sample_rate = n_mels, n_fft, hop_length, sample_rate
+        from ._validation import check_int
+        self.n_fft, self.hop_length = check_int(n_fft, "n_fft", 2, 2**16), check_int(hop_length, "hop_length", 1)
+        self.n_mels = check_int(n_mels, "n_mels", 1, self.n_fft // 2 + 1)
+        self.sample_rate = check_int(sample_rate, "sample_rate", 1)
 
     def settings(self) -> dict:
         return {"n_mels": self.n_mels, "n_fft": self.n_fft, "hop_length": self.hop_length, "rate": 16000,
@@ -290,7 +295,11 @@ class MFCCEncoder(_Encoder):
     name, modality = "mfcc-pooled", "audio"
 
     def __init__(self, n_mfcc: int = 20, top_db: float = 80.0):
-        self.n_mfcc, self.top_db = n_mfcc, float(top_db)
+        from ._validation import check_int
+        self.n_mfcc = check_int(n_mfcc, "n_mfcc", 1)
+        if not top_db > 0:
+            raise ValueError(f"top_db must be > 0 (decibels below the peak), got {top_db!r}")
+        self.top_db = float(top_db)
 
     def settings(self) -> dict:
         return {"n_mfcc": self.n_mfcc, "top_db": self.top_db}
@@ -319,7 +328,9 @@ class AisfxEncoder(_Encoder):
     name, modality = "aisfx", "audio"
 
     def __init__(self, max_frames: int = 128, batch_size: int = 16):
-        self.max_frames, self.batch_size = max_frames, batch_size
+        from ._validation import check_int
+        self.max_frames = check_int(max_frames, "max_frames", 101)
+        self.batch_size = check_int(batch_size, "batch_size", 1)
 
     def settings(self) -> dict:
         return {"max_frames": self.max_frames, "version": "aisfx 0.1.2 X-Sequential-CE"}

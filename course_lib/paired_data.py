@@ -375,8 +375,8 @@ def load_pairs(n_per_domain: int = 150, captions_per_image: int = 3, spoken_per_
 
     Examples
     --------
-    >>> pairs = load_pairs(n_per_domain=20, captions_per_image=1, spoken_per_image=1)
-    >>> len(pairs.images.y), len(pairs.captions.text), len(pairs.clips.waves)
+    >>> pairs = load_pairs(n_per_domain=20, captions_per_image=1, spoken_per_image=1)  # doctest: +SKIP
+    >>> len(pairs.images.y), len(pairs.captions.text), len(pairs.clips.waves)  # doctest: +SKIP
     (60, 120, 120)
     """
     clips = load_clips(n_per_domain, captions_per_image, spoken_per_image, seed, rebuild, progress)
@@ -389,6 +389,11 @@ def relevance(query_keys, gallery_keys) -> np.ndarray:
 
     Pass ``y`` for class relevance, ``image_id`` for instance relevance, ``attr_key`` for "matches all
     the attributes". Shapes: (n_q,) and (n_g,) -> (n_q, n_g).
+
+    Examples
+    --------
+    >>> relevance([3, 7], [7, 3, 7]).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 1]]
     """
     q, g = np.asarray(query_keys), np.asarray(gallery_keys)
     if q.ndim != 1 or g.ndim != 1:

@@ -153,8 +153,8 @@ def test_speech_net_ignores_padding(frames):
     padded = torch.cat([x, torch.full((3, 40, 37), me.PAD_VALUE)], dim=2)
     with torch.no_grad():
         np.testing.assert_allclose(net(x, lengths).numpy(), net(padded, lengths).numpy(), atol=1e-5)
-        alone = net(x[2:3, :, :int(lengths[2])], lengths[2:3])
-    np.testing.assert_allclose(alone.numpy(), net(x, lengths)[2:3].numpy(), atol=1e-5)
+        alone, batch = net(x[2:3, :, :int(lengths[2])], lengths[2:3]), net(x, lengths)
+    np.testing.assert_allclose(alone.numpy(), batch[2:3].numpy(), atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(alone.numpy(), axis=1), 1, atol=1e-5)
 
 
@@ -176,6 +176,28 @@ def test_speech_encoder_trains_caches_and_refuses_to_encode_unfitted(frames, fre
         me.SpeechConvEncoder(batch_size=4).fit(fr, emb[:5], progress=False)
     with pytest.raises(ValueError, match="lr and temperature must be > 0"):
         me.SpeechConvEncoder(lr=0)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: me.ImageNetEncoder(image_size=8), "image_size must be an integer in \\[32, 512\\], got 8"),
+    (lambda: me.ImageNetEncoder(batch_size=0), "batch_size must be an integer >= 1, got 0"),
+    (lambda: me.HOGEncoder(orientations=0), "orientations must be an integer >= 1"),
+    (lambda: me.HOGEncoder(pixels_per_cell=1), "pixels_per_cell must be an integer >= 2"),
+    (lambda: me.SourceCNNEncoder(seed=-1), "seed must be an integer >= 0"),
+    (lambda: me.MiniLMEncoder(batch_size=0), "batch_size must be an integer >= 1"),
+    (lambda: me.TfidfEncoder(ngram_max=4), "ngram_max must be an integer in \\[1, 3\\]"),
+    (lambda: me.LogMelFrames(n_mels=600), "n_mels must be an integer in \\[1, 513\\]"),
+    (lambda: me.LogMelFrames(hop_length=0), "hop_length must be an integer >= 1"),
+    (lambda: me.MFCCEncoder(n_mfcc=0), "n_mfcc must be an integer >= 1"),
+    (lambda: me.MFCCEncoder(top_db=0), "top_db must be > 0"),
+    (lambda: me.AisfxEncoder(max_frames=50), "max_frames must be an integer >= 101"),
+    (lambda: me.SpeechConvEncoder(mel_shift=9), "mel_shift must be an integer in \\[0, 8\\]"),
+    (lambda: me.SpeechConvEncoder(num_epochs=0), "num_epochs must be an integer >= 1"),
+    (lambda: me.SpeechConvEncoder(temperature=-1.0), "lr and temperature must be > 0"),
+])
+def test_bad_settings_raise_naming_the_argument(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
 
 
 def test_encoders_load_offline(no_network, images, waves):  # noqa: F811
