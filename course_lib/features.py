@@ -38,7 +38,8 @@ def fingerprint(items) -> str:
 
     Parameters
     ----------
-    items : ndarray (any shape; dtype and shape count), a sequence of str, a sequence of 1-d arrays,
+    items : ndarray (any shape; dtype and shape count; a 1-d array of str counts as the list of its
+        strings), a sequence of str, a sequence of 1-d arrays,
         or an object with a ``checksums`` attribute (e.g. :class:`course_lib.paired_data.LazyWaves`,
         whose files' SHA-256 are hashed instead of the samples).
 
@@ -48,6 +49,8 @@ def fingerprint(items) -> str:
         If ``items`` is empty or of a kind that cannot be hashed.
     """
     digest = hashlib.sha256()
+    if isinstance(items, np.ndarray) and items.dtype.kind == "U" and items.ndim == 1:
+        items = [str(t) for t in items]  # an array of strings hashes like the same list of strings
     if hasattr(items, "checksums"):
         sums = list(items.checksums)
         if not sums:

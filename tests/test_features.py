@@ -39,6 +39,7 @@ def test_fingerprint_follows_the_content():
     assert features.fingerprint(a) != features.fingerprint(a.astype(np.float32)), "dtype counts"
     assert features.fingerprint(a) != features.fingerprint(a.reshape(2, 3)), "shape counts"
     assert features.fingerprint(["a b", "c"]) != features.fingerprint(["a", "b c"]), "texts keep their borders"
+    assert features.fingerprint(np.array(["a b", "c"])) == features.fingerprint(["a b", "c"]), "array of str = list"
     assert features.fingerprint([np.zeros(3), np.ones(2)]) != features.fingerprint([np.zeros(2), np.ones(3)])
     waves = LazyWaves(["x.wav", "y.wav"], ["s1", "s2"], 22050)
     assert features.fingerprint(waves) != features.fingerprint(LazyWaves(["x.wav", "y.wav"], ["s1", "s3"], 22050))
