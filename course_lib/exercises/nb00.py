@@ -67,5 +67,6 @@ def _female_halves(answer, F_audio, voice, n_permutations, seed):
         return False, "the statistic or the p-value does not match a re-run of the test (tolerances 1% and 0.01)."
     if bool(answer["shift"]) != bool(p < 0.05):
         return False, "the measured values are right, but 'shift' does not follow from the p-value."
-    return True, f"(the test {'rejects' if p < 0.05 else 'does not reject'}: female voice groups are "\
-                 f"{'' if p < 0.05 else 'not '}told apart either.)"
+    verdict = "rejects: two groups of female voices are two domains too" if p < 0.05 else \
+        "does not reject: no evidence that the two groups of female voices differ"
+    return True, f"(the test {verdict}.)"
