@@ -200,3 +200,32 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
     for est in (CCA(), SharedFactorisation(), ContrastiveSpace()):
         with pytest.raises(NotFittedError):
             est.transform(X)
+
+
+def naive_cca(X, Y, k, reg):
+    """Regularised CCA by explicit covariance matrices and eigendecompositions (the textbook route)."""
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    n = len(X)
+
+    def inv_sqrt(V):
+        C = V.T @ V / (n - 1)
+        S = (1 - reg) * C + reg * np.trace(C) / C.shape[0] * np.eye(C.shape[0])
+        w, E = np.linalg.eigh(S)
+        return (E / np.sqrt(w)) @ E.T
+
+    Wx, Wy = inv_sqrt(Xc), inv_sqrt(Yc)
+    U, rho, Vt = np.linalg.svd(Wx @ (Xc.T @ Yc / (n - 1)) @ Wy)
+    return Wx @ U[:, :k], Wy @ Vt[:k].T, rho[:k]
+
+
+@pytest.mark.parametrize("n", [40, 300])
+def test_cca_thin_svd_route_equals_the_textbook_route_also_with_fewer_samples_than_features(n):
+    rng = np.random.default_rng(n)
+    X, Y = rng.normal(size=(n, 60)), rng.normal(size=(n, 50))
+    Y[:, :5] += X[:, :5]
+    A, B, rho = naive_cca(X, Y, 6, reg=0.3)
+    ours = CCA(6, reg=0.3).fit(X, Y)
+    assert np.allclose(ours.correlations_, rho)
+    for j in range(6):  # the same directions, up to sign
+        assert abs(abs(A[:, j] @ ours.weights_[0][:, j]) / np.linalg.norm(A[:, j]) / np.linalg.norm(ours.weights_[0][:, j]) - 1) < 1e-6
+        assert abs(abs(B[:, j] @ ours.weights_[1][:, j]) / np.linalg.norm(B[:, j]) / np.linalg.norm(ours.weights_[1][:, j]) - 1) < 1e-6
