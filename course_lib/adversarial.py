@@ -172,7 +172,8 @@ def train_adversarial(net: nn.Module, Xs, ys, Xt, method: str = "DANN", weight: 
     -------
     dict of per-epoch lists: ``cls`` (source cross-entropy), ``domain`` (discriminator loss),
     ``domain_acc`` (its training accuracy on the batches), ``lambda`` (at the epoch's end),
-    ``checkpoints`` (state dicts of ``net``), and ``target_acc`` when ``yt_eval`` is given.
+    ``checkpoints`` (state dicts of ``net``), and ``target_acc`` when ``yt_eval`` is given; per step:
+    ``step_domain_acc`` and ``step_lambda``.
     """
     if method not in ADVERSARIAL_METHODS:
         raise ValueError(f"method must be one of {ADVERSARIAL_METHODS}, got {method!r}")
@@ -198,7 +199,8 @@ def train_adversarial(net: nn.Module, Xs, ys, Xt, method: str = "DANN", weight: 
                             {"params": disc.parameters(), "lr": disc_lr or cfg.lr}],
                            lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = cfg.num_epochs * max(1, len(Xs) // cfg.batch_size)
-    history = {"cls": [], "domain": [], "domain_acc": [], "lambda": [], "checkpoints": []}
+    history = {"cls": [], "domain": [], "domain_acc": [], "lambda": [], "checkpoints": [],
+               "step_domain_acc": [], "step_lambda": []}
     if yt_eval is not None:
         Xt_eval = Xt if Xt_eval is None else to_tensor(Xt_eval, "Xt_eval")
         yt_eval = _labels(yt_eval, len(Xt_eval), "yt_eval")
@@ -229,6 +231,8 @@ def train_adversarial(net: nn.Module, Xs, ys, Xt, method: str = "DANN", weight: 
             cls_l.append(cls.item())
             dom_l.append(dom.item())
             dom_acc.append(0.5 * ((d[:n] > 0).float().mean() + (d[n:] <= 0).float().mean()).item())
+            history["step_domain_acc"].append(dom_acc[-1])
+            history["step_lambda"].append(grl.lambd)
             step += 1
         history["cls"].append(float(np.mean(cls_l)))
         history["domain"].append(float(np.mean(dom_l)))
