@@ -196,7 +196,7 @@ def train_aligned(net: nn.Module, Xs, ys, Xt, align: Callable[[torch.Tensor, tor
 
 @torch.no_grad()
 def adabn(net: nn.Module, X, batch_size: int = 256) -> nn.Module:
-    """AdaBN: a copy of ``net`` whose BatchNorm statistics are recomputed on ``X`` (Li et al. 2017).
+    """AdaBN: a copy of ``net`` whose BatchNorm statistics are recomputed on ``X`` (Li et al., Pattern Recognition 2018).
 
     Every weight stays as it is; only the running mean and variance of each
     BatchNorm layer are replaced by the mean of its inputs over ``X`` and the
