@@ -448,7 +448,7 @@ class SpeechConvEncoder(_Encoder):
     def settings(self) -> dict:
         return {"num_epochs": self.num_epochs, "batch_size": self.batch_size, "lr": self.lr, "width": self.width,
                 "temperature": self.temperature, "mel_shift": self.mel_shift, "seed": self.seed, "train": getattr(self, "train_data_", None),
-                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax"}
+                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax, batches cropped"}
 
     def fit(self, frames, text_emb, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
         """Train (or load the cached network) on ``frames`` (n, n_mels, T) and the matching frozen text
@@ -475,7 +475,7 @@ class SpeechConvEncoder(_Encoder):
                 perm = torch.randperm(len(X), generator=gen)
                 for i in range(0, len(X) - self.batch_size + 1, self.batch_size):
                     idx = perm[i:i + self.batch_size]
-                    x = X[idx]
+                    x = X[idx][:, :, :int(lengths[idx].max())]  # crop the batch to its longest clip
                     if self.mel_shift:  # shift each clip along the mel axis (a crude vocal-tract-length change)
                         shifts = torch.randint(-self.mel_shift, self.mel_shift + 1, (len(idx),), generator=gen)
                         x = torch.stack([_shift_bands(c, int(k)) for c, k in zip(x, shifts)])
@@ -496,5 +496,6 @@ class SpeechConvEncoder(_Encoder):
             raise NotFittedError("SpeechConvEncoder is not fitted: call fit(frames, text_emb) first")
         frames = _frames(frames)
         net, lengths = self.net_.eval(), frame_lengths(frames)
-        fn = lambda idx: net(torch.as_tensor(frames[idx].astype(np.float32)), torch.as_tensor(lengths[idx])).numpy()
+        fn = lambda idx: net(torch.as_tensor(frames[idx][:, :, :lengths[idx].max()].astype(np.float32)),
+                             torch.as_tensor(lengths[idx])).numpy()
         return batched(fn, np.arange(len(frames)), 256, "speech encoder", progress)
