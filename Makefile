@@ -5,15 +5,17 @@
 #   make solutions  build notebooks with solutions/NN.py swapped into their answer cells (build/solved)
 #                 and run them with COURSE_STRICT_CHECKS=1
 #   make lab      open JupyterLab in the environment
+#   make site     the course as a static website (build/site/html/index.html) from the notebooks executed
+#                 by make course (stored outputs where build/notebooks lacks one); builds offline
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: course test unit nbval solutions lab data clean-build help
+.PHONY: course test unit nbval solutions lab site data clean-build help
 
 help:
-	@echo "make course | make test | make lab | make data | make unit | make nbval | make solutions"
+	@echo "make course | make test | make lab | make site | make data | make unit | make nbval | make solutions"
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required; set PYTHON=...)"; exit 1; }
@@ -54,6 +56,10 @@ LAB_FLAGS := --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) notebooks
+
+# README as landing page, notebooks in course order (no execution), data cards, API reference (Sphinx + MyST-NB)
+site: $(STAMP)
+	MPLBACKEND=Agg $(PY) data_scripts/build_site.py --executed build/notebooks --out build/site
 
 clean-build:
 	rm -rf build
