@@ -313,3 +313,17 @@ def test_every_set_has_a_card_with_source_licence_and_size_and_real_data_does_no
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
     assert "data" not in imported, "real_data never imports course_lib.data (data imports it)"
     assert real_data._DIGIT_WORDS == data.DIGIT_WORDS
+
+
+def test_a_notebook_switches_from_offline_to_real_data_with_one_line(fixtures, server):
+    from course_lib import recipes
+
+    splits = {}
+    for DATA in ("offline", "real"):  # the parameters-cell switch proposed for notebook 01
+        target, kwargs = {"offline": ("handwritten", {}), "real": ("mnist", {"split": "test", "n": None})}[DATA]
+        splits[DATA] = recipes.target_split(target, **kwargs)
+    off, real = splits["offline"], splits["real"]
+    assert set(off) == set(real)
+    for key in ("X_train", "X_test"):
+        assert off[key].shape[1:] == real[key].shape[1:] == (3, 32, 32) and off[key].dtype == real[key].dtype
+    assert len(real.y_train) + len(real.y_test) == N

@@ -254,7 +254,7 @@ def _open(browser, url: str) -> dict:
     return state
 
 
-def test_every_page_in_headless_chromium(site, served, browser):
+def test_every_page_in_headless_chromium(browser, site, served):
     html = site["html"]
     pages = sorted(str(p.relative_to(html)) for p in html.rglob("*.html") if not str(p.relative_to(html))
                    .startswith("_static"))
