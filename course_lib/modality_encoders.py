@@ -406,11 +406,12 @@ class SpeechConvNet(torch.nn.Module):
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
-    """Symmetric InfoNCE of matched rows (Oord et al. 2018; CLIP): the mean of the cross-entropies of
-    ``a_i . b_j / T`` over j (target i) and over i (target j). a, b: (n, d) unit rows -> 0-d tensor."""
-    logits = a @ b.T / temperature
-    target = torch.arange(len(a))
-    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+    """Symmetric InfoNCE of matched rows with a fixed temperature: :func:`course_lib.shared_space.info_nce`
+    with ``logit_scale = 1 / temperature`` (one implementation of the loss in the package).
+    a, b: (n, d) -> 0-d tensor."""
+    from .shared_space import info_nce as symmetric_info_nce
+
+    return symmetric_info_nce(a, b, 1.0 / temperature)
 
 
 def _shift_bands(frames: torch.Tensor, k: int) -> torch.Tensor:
