@@ -21,13 +21,19 @@ def main() -> None:
         out.write_text(data.cards_markdown())
         print(f"wrote {out}")
         return
+    from course_lib import real_data
+
     print(f"cache: {cache.cache_dir()}")
+    online = {spec[0] for spec in real_data.SPECS}  # downloaded only when a learner asks for them
     for name in data.list_datasets():
+        if name in online:
+            print(f"  {name:<18} (real data, downloaded on first use: skipped)")
+            continue
         t0 = time.perf_counter()
-        kwargs = {} if name == "captions" else {"rebuild": args.rebuild}
+        kwargs = {"rebuild": args.rebuild} if "rebuild" in data.options(name) else {}
         bunch = data.load(name, **kwargs)
-        n = len(bunch["y"])
-        print(f"  {name:<12} {n:>5} samples  {time.perf_counter() - t0:6.1f} s")
+        n = len(bunch["y"]) if "y" in bunch else len(next(iter(bunch.values())))
+        print(f"  {name:<18} {n:>5} samples  {time.perf_counter() - t0:6.1f} s")
 
 
 if __name__ == "__main__":
