@@ -7,7 +7,12 @@ Modules (one concept each): ``cache`` (on-disk cache, verified downloads),
 extractors), ``alignment`` (MMD, CORAL), ``metrics`` (clustering and
 classification scores), ``clustering`` (k-means / GMM / spectral, seeded k-means), ``training`` (seeds, devices, training loops),
 ``shift`` (domain-classifier diagnostics), ``neighbours`` (k-NN mixing of domains and classes),
-``reporting`` (mean +/- sample std over seeds, verdicts), ``exercises`` (hidden-answer checks), ``viz`` (figures). Importing the package loads no data, downloads nothing and
+``reporting`` (mean +/- sample std over seeds, verdicts), ``exercises`` (hidden-answer checks), ``viz`` (figures);
+``adversarial``, ``class_aware``, ``selection``, ``source_shaping`` (notebook 03); ``transfer_clustering``,
+``coclustering``, ``app_data`` (04); ``deep_clustering``, ``contrastive`` (05); ``paired_data``, ``features``,
+``modality_encoders``, ``retrieval``, ``retrieval_metrics``, ``shared_space``, ``fusion``, ``rerank`` (06-08);
+``real_data`` (MNIST, USPS, SVHN, Speech Commands for learners online). Import them by name; the package
+namespace re-exports only the most used functions. Importing the package loads no data, downloads nothing and
 changes no global setting.
 """
 from .alignment import CORAL, coral_loss, gaussian_kernel, median_bandwidth, mmd2, mmd_permutation_test
