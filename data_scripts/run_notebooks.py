@@ -33,14 +33,19 @@ def collapse_carriage_returns(text: str) -> str:
 def tidy_outputs(nb):
     """Merge consecutive stream outputs of the same name in each code cell and collapse ``\\r`` redraws.
 
-    Modifies ``nb`` (an nbformat notebook) in place and returns it. Other outputs (figures, tables,
+    Widget outputs (e.g. a library's ``tqdm.auto`` bar, stored at 0%) and the notebook's widget state
+    are dropped: they show nothing without a live kernel and would make the website load scripts from a
+    CDN. Modifies ``nb`` (an nbformat notebook) in place and returns it. Other outputs (figures, tables,
     errors) and their order are kept.
     """
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
         merged = []
         for out in cell.get("outputs", []):
+            if "application/vnd.jupyter.widget-view+json" in out.get("data", {}):
+                continue
             if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
                     and merged[-1].get("name") == out.get("name")):
                 merged[-1]["text"] += out["text"]

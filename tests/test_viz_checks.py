@@ -316,3 +316,19 @@ def test_tidy_outputs_merges_consecutive_streams_and_keeps_one_line_per_bar():
     assert outs[2].text == "ep:100%|##| 4/4\n"
     assert outs[4].text == "done\n"
     nbformat.validate(nb)
+
+
+def test_tidy_outputs_drops_widget_outputs_and_widget_state():
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("load()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+                        "application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2,
+                                                                     "version_minor": 0},
+                        "text/plain": "Loading weights:   0%|  | 0/103"}),
+                    nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})]
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {"state": {}}})
+    _runner().tidy_outputs(nb)
+    assert [o.data.get("text/plain") for o in nb.cells[0].outputs] == ["<Figure>"], "the widget output is gone"
+    assert "widgets" not in nb.metadata, "no widget state: the website then needs no widget scripts from a CDN"
+    nbformat.validate(nb)
