@@ -32,6 +32,8 @@ __all__ = [
     "save_npz",
     "load_npz",
     "cached_arrays",
+    "file_folder",
+    "write_folder_manifest",
     "fetch",
 ]
 
@@ -196,6 +198,32 @@ def cached_arrays(
     arrays = build()
     save_npz(path, arrays, params)
     return arrays
+
+
+def file_folder(prefix: str, params: dict, rebuild: bool = False) -> tuple[Path, dict[str, str]]:
+    """A cache folder of many files (e.g. WAV clips) and the SHA-256 manifest of its files.
+
+    The folder is ``data/{prefix}-{params_key(params)}``; its ``manifest.json``
+    maps file names to their SHA-256. A missing or unreadable manifest (or
+    ``rebuild``) gives an empty one, so every file is checked and rebuilt.
+    After adding files, save the manifest with :func:`write_folder_manifest`.
+
+    Returns
+    -------
+    (folder, manifest) : the created folder and a dict ``{file name: sha256}``.
+    """
+    folder = cache_dir("data") / f"{prefix}-{params_key(params)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest = {} if rebuild else json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    return folder, manifest
+
+
+def write_folder_manifest(folder: str | os.PathLike, manifest: dict[str, str]) -> None:
+    """Write the manifest of :func:`file_folder` atomically."""
+    atomic_write_bytes(Path(folder) / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
 
 
 def fetch(url: str, sha256: str, filename: str | None = None, subdir: str = "downloads",

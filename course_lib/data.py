@@ -17,7 +17,6 @@ learner online switches to bigger real data.
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -291,13 +290,7 @@ def _speech(voices: tuple[str, ...] = SPEECH_SOURCE_VOICES + SPEECH_TARGET_VOICE
     _bool_opt("speech", "rebuild", rebuild)
     params = {"set": "speech", "voices": list(voices), "rates": list(rates), "pitches": list(pitches),
               "v": DATA_VERSION}
-    folder = cache.cache_dir("data") / f"speech-{cache.params_key(params)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest_path = folder / "manifest.json"
-    try:
-        manifest = {} if rebuild else json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
+    folder, manifest = cache.file_folder("speech", params, rebuild)
     rows, changed = [], False
     for d, word in enumerate(DIGIT_WORDS):
         for voice in voices:
@@ -312,7 +305,7 @@ def _speech(voices: tuple[str, ...] = SPEECH_SOURCE_VOICES + SPEECH_TARGET_VOICE
                         changed = True
                     rows.append((path, d, word, voice, rate, pitch))
     if changed:
-        cache.atomic_write_bytes(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        cache.write_folder_manifest(folder, manifest)
     waves, rate_hz = [], None
     for path, *_ in rows:
         wave, sr = speech.read_wav(path)

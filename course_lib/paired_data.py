@@ -23,7 +23,6 @@ This module never imports :mod:`course_lib.data` (which registers ``SPECS``).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -319,13 +318,7 @@ def load_clips(n_per_domain: int = 150, captions_per_image: int = 3, spoken_per_
     plan = _clip_plan(captions, spoken_per_image, seed)
     params = {"set": "spoken-captions", "n": n_per_domain, "cpi": captions_per_image,
               "spoken": spoken_per_image, "seed": seed, "v": PAIRS_VERSION}
-    folder = cache.cache_dir("data") / f"spoken-captions-{cache.params_key(params)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest_path = folder / "manifest.json"
-    try:
-        manifest = {} if rebuild else json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
+    folder, manifest = cache.file_folder("spoken-captions", params, rebuild)
     paths, sums, changed = [], [], False
     for j, (c, voice, _, rate, pitch) in enumerate(bar(plan, desc="spoken captions", enable=progress)):
         path = folder / f"clip{j:05d}_{voice.replace('+', '-')}.wav"
@@ -338,7 +331,7 @@ def load_clips(n_per_domain: int = 150, captions_per_image: int = 3, spoken_per_
         paths.append(str(path))
         sums.append(digest)
     if changed:
-        cache.atomic_write_bytes(manifest_path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        cache.write_folder_manifest(folder, manifest)
     cap = np.array([p[0] for p in plan], dtype=np.int64)
     return Bunch(waves=LazyWaves(paths, sums, 22050), sample_rate=22050, paths=np.array(paths),
                  caption_id=cap, rank=captions.rank[cap], image_id=captions.image_id[cap], y=captions.y[cap],

@@ -285,3 +285,18 @@ def test_fetch_rejects_a_malformed_sha256_before_any_request(fresh_cache, http_s
 def test_fetch_needs_a_file_name(fresh_cache):
     with pytest.raises(ValueError, match="url"):
         cache.fetch("", "0" * 64)
+
+
+def test_file_folder_manifest_round_trip_and_a_corrupt_manifest_is_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path))
+    folder, manifest = cache.file_folder("clips", {"n": 2})
+    assert folder.is_dir() and manifest == {}, "a new folder starts with an empty manifest"
+    (folder / "a.wav").write_bytes(b"abc")
+    manifest["a.wav"] = cache.sha256_file(folder / "a.wav")
+    cache.write_folder_manifest(folder, manifest)
+    again, loaded = cache.file_folder("clips", {"n": 2})
+    assert again == folder and loaded == manifest, "the same params give the same folder and its manifest"
+    assert cache.file_folder("clips", {"n": 2}, rebuild=True)[1] == {}, "rebuild ignores the manifest"
+    assert cache.file_folder("clips", {"n": 3})[0] != folder, "other params, other folder"
+    (folder / "manifest.json").write_text("{not json")
+    assert cache.file_folder("clips", {"n": 2})[1] == {}, "an unreadable manifest means: check every file again"
