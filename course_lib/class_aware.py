@@ -207,12 +207,14 @@ def train_class_aware(net: nn.Module, Xt, cfg: TrainConfig | None = None, im_wei
     if yt_eval is not None:
         yt_eval = _labels(yt_eval, len(Xt), "yt_eval").numpy()
         history["pl_acc"], history["target_acc"] = [], []
-    pseudo = None
-    for _ in progress(range(cfg.num_epochs), desc="class-aware", enable=cfg.progress, leave=False):
+    pseudo, feats_t = None, None  # feats_t: target features of the current encoder, reused by the next refresh
+    for epoch in progress(range(cfg.num_epochs), desc="class-aware", enable=cfg.progress, leave=False):
         if pl_weight > 0:
             c0 = source_centres(net, Xs, ys) if Xs is not None else centres
             c0 = c0 if classes is None else np.asarray(c0)[classes]
-            new = cluster_pseudo_labels(net, Xt, c0)
+            if feats_t is None:
+                feats_t = extract_features(net, Xt)
+            new = spherical_kmeans(feats_t, c0)[0]  # = cluster_pseudo_labels(net, Xt, c0), features computed once
             new = new if classes is None else classes[new]
             history["pl_changed"].append(float("nan") if pseudo is None else float((new != pseudo).mean()))
             pseudo = new
@@ -239,9 +241,11 @@ def train_class_aware(net: nn.Module, Xt, cfg: TrainConfig | None = None, im_wei
             history[k].append(float(np.mean(run[k])))
         net.eval()
         history["checkpoints"].append(copy.deepcopy({k: v.detach().cpu() for k, v in net.state_dict().items()}))
-        if yt_eval is not None:
+        last = epoch == cfg.num_epochs - 1
+        feats_t = extract_features(net, Xt) if yt_eval is not None or (pl_weight > 0 and not last) else None
+        if yt_eval is not None:  # analysis only: the head on the features the next refresh clusters
             with torch.no_grad():
-                out = torch.cat([net(Xt[i:i + 512].to(dev)).cpu() for i in range(0, len(Xt), 512)])
+                out = net.head(torch.as_tensor(feats_t).to(dev)).cpu()
                 pred = (out if mask is None else out + mask.cpu()).argmax(1)
             history["target_acc"].append(float((pred.numpy() == yt_eval).mean()))
     if freeze_head:

@@ -28,8 +28,8 @@ from torch.nn import functional as F
 from ._validation import as_2d_array, as_1d_labels, check_int, check_same_length
 from .encoders import extract_features, to_tensor
 
-__all__ = ["predict_proba", "source_accuracy", "im_score", "snd", "feature_silhouette", "criteria", "CRITERIA",
-           "select", "transferability_score", "class_coverage", "present_classes"]
+__all__ = ["predict_proba", "features_and_proba", "source_accuracy", "im_score", "snd", "feature_silhouette", "criteria",
+           "criteria_from_outputs", "CRITERIA", "select", "transferability_score", "class_coverage", "present_classes"]
 
 CRITERIA = ("source accuracy", "IM score", "SND", "silhouette")
 
@@ -49,6 +49,32 @@ def predict_proba(net: nn.Module, X, batch_size: int = 512) -> np.ndarray:
     dev = next(net.parameters()).device
     return torch.cat([F.softmax(net(X[i:i + batch_size].to(dev)), 1).cpu()
                       for i in range(0, len(X), batch_size)]).numpy()
+
+
+@torch.no_grad()
+def features_and_proba(net: nn.Module, X, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``net.features(X)`` and softmax outputs ``softmax(net.head(features))`` from one pass.
+
+    For a network whose ``forward`` is ``head(features(x))`` (e.g. :class:`~course_lib.encoders.SmallCNN`)
+    this gives what :func:`~course_lib.encoders.extract_features` and :func:`predict_proba` give, at the
+    cost of one forward pass instead of two.
+
+    Parameters
+    ----------
+    net : module with ``features`` and ``head``.
+    X : images of shape (n, C, H, W).
+
+    Returns
+    -------
+    (feats, probs): float32 arrays of shapes (n, feat_dim) and (n, num_classes).
+    """
+    if not (hasattr(net, "features") and hasattr(net, "head")):
+        raise ValueError(f"net must have .features and .head, got {type(net).__name__}")
+    feats = extract_features(net, X, batch_size=batch_size)
+    net.eval()
+    dev = next(net.parameters()).device
+    probs = F.softmax(net.head(torch.as_tensor(feats).to(dev)), 1).cpu().numpy()
+    return feats, probs
 
 
 def source_accuracy(net: nn.Module, Xs_val, ys_val) -> float:
@@ -118,6 +144,24 @@ def criteria(net: nn.Module, Xt, Xs_val=None, ys_val=None) -> dict[str, float]:
            "IM score": im_score(P), "SND": snd(P),
            "silhouette": feature_silhouette(extract_features(net, Xt), P.argmax(1))}
     return out
+
+
+def criteria_from_outputs(feats, probs, source_acc: float = float("nan")) -> dict[str, float]:
+    """The criteria of :data:`CRITERIA` from a network's target outputs (e.g. :func:`features_and_proba`).
+
+    Parameters
+    ----------
+    feats : target features, shape (n, d); probs : target softmax outputs, shape (n, k).
+    source_acc : accuracy on held-out source data, computed elsewhere (NaN when unknown).
+
+    Returns
+    -------
+    dict with the keys of :data:`CRITERIA`, higher is better for each.
+    """
+    P = _probs(probs)
+    check_same_length(feats, P, "feats", "probs")
+    return {"source accuracy": float(source_acc), "IM score": im_score(P), "SND": snd(P),
+            "silhouette": feature_silhouette(feats, P.argmax(1))}
 
 
 def select(candidates: Sequence | Mapping, score: Callable[[object], float]) -> tuple[object, dict]:

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from course_lib.encoders import SmallCNN
-from course_lib.selection import (class_coverage, criteria, feature_silhouette, im_score, predict_proba,
+from course_lib.selection import (class_coverage, criteria, criteria_from_outputs, feature_silhouette,
+                                  features_and_proba, im_score, predict_proba,
                                   present_classes, select, snd, source_accuracy, transferability_score)
 
 
@@ -111,3 +112,33 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         present_classes(good, min_share=-1)
     with pytest.raises(ValueError, match="Xs_val and ys_val"):
         source_accuracy(SmallCNN(), np.zeros((3, 3, 16, 16), np.float32), np.zeros(2, int))
+
+
+def test_features_and_proba_match_the_two_separate_passes():
+    from course_lib.encoders import extract_features
+
+    torch.manual_seed(0)
+    net = SmallCNN().eval()
+    X = torch.rand(20, 3, 32, 32).numpy()
+    feats, probs = features_and_proba(net, X)
+    assert feats.shape == (20, 64) and probs.shape == (20, 10)
+    np.testing.assert_allclose(feats, extract_features(net, X), atol=1e-5)
+    np.testing.assert_allclose(probs, predict_proba(net, X), atol=1e-5)
+    with pytest.raises(ValueError, match="net"):
+        features_and_proba(torch.nn.Linear(3, 2), X)
+
+
+def test_criteria_from_outputs_equals_criteria_of_the_network():
+    torch.manual_seed(1)
+    net = SmallCNN().eval()
+    rng = np.random.default_rng(0)
+    Xt, Xv, yv = rng.random((40, 3, 32, 32), dtype=np.float32), rng.random((30, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, 30)
+    feats, probs = features_and_proba(net, Xt)
+    got = criteria_from_outputs(feats, probs, source_accuracy(net, Xv, yv))
+    want = criteria(net, Xt, Xv, yv)
+    assert list(got) == list(want)
+    for k in want:
+        assert got[k] == pytest.approx(want[k], abs=1e-4), k
+    assert np.isnan(criteria_from_outputs(feats, probs)["source accuracy"])
+    with pytest.raises(ValueError, match="feats"):
+        criteria_from_outputs(feats[:10], probs)
