@@ -5,7 +5,10 @@ wheel (GPL-3.0: called through :mod:`ctypes`, not vendored). Importing loads
 nothing. espeak-ng keeps hidden state between calls (statics of its wave
 generator) and seeds its noise from the clock, so :func:`synthesize` loads a
 fresh library for each call (about 3 ms), fixes the seed and unloads it, under
-a lock: its output depends only on its arguments, in any process.
+a lock: its output depends only on its arguments, in any process. Threads can
+synthesise in parallel: :func:`parallel_copies` makes copies of the library
+file (each loads as a separate instance with its own state), and each call
+takes whichever copy is free.
 
 References: espeak-ng, https://github.com/espeak-ng/espeak-ng ; MFCC: S. Davis
 and P. Mermelstein, IEEE Trans. ASSP 28(4), 1980.
@@ -15,6 +18,9 @@ import ctypes
 import functools
 import numbers
 import os
+import queue
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -26,7 +32,7 @@ import torchaudio
 from .cache import atomic_write
 
 __all__ = ["VOICE_VARIANTS", "RATE_RANGE", "PITCH_RANGE", "TRIM_THRESHOLD",
-           "synthesize", "write_wav", "read_wav", "log_mel", "mfcc", "pooled_mfcc"]
+           "synthesize", "parallel_copies", "write_wav", "read_wav", "log_mel", "mfcc", "pooled_mfcc"]
 
 #: English voice variants for the course: 8 male, 5 female, each checked to give
 #: a different waveform (median pitch 77-94 Hz male, 162-188 Hz female).
@@ -42,7 +48,9 @@ _RAND_SEED = 0  # breathy variants (f2, f3, f5) draw noise from this generator
 
 _SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short),
                                   ctypes.c_int, ctypes.c_void_p)
-_lock = threading.Lock()  # the library is one global state: one synthesis at a time
+_free: queue.Queue = queue.Queue()  # library files not in use; each is one global state: one synthesis at a time
+_copies: list[str] = []  # every library file handed out so far (the wheel's own first)
+_copies_lock = threading.Lock()
 
 
 @functools.cache
@@ -65,9 +73,37 @@ _ARGTYPES = {  # of the espeak-ng functions used here; all return an int
 }
 
 
-def _load_library() -> ctypes.CDLL:
-    """Load a fresh libespeak-ng and declare the signatures used here."""
-    lib = ctypes.CDLL(_paths()[0])
+def parallel_copies(n: int) -> int:
+    """Make ``n`` library files available so that ``n`` threads can synthesise at once; returns ``n``.
+
+    The first is the wheel's own file; the others are copies in a temporary folder (removed at exit).
+    A copy under another path loads as a separate instance, so calls on different copies share no
+    state and give the same output as the original.
+    """
+    _check_int(n, "n", 1, 64)
+    with _copies_lock:
+        if not _copies:
+            _copies.append(_paths()[0])
+            _free.put(_copies[0])
+        while len(_copies) < n:
+            folder = _copy_folder()
+            path = os.path.join(folder, f"copy{len(_copies)}-" + os.path.basename(_copies[0]))
+            shutil.copyfile(_copies[0], path)
+            _copies.append(path)
+            _free.put(path)
+    return n
+
+
+@functools.cache
+def _copy_folder() -> str:
+    folder = tempfile.TemporaryDirectory(prefix="espeak-copies-")
+    _copy_folder.keep = folder  # removed when the interpreter exits
+    return folder.name
+
+
+def _load_library(path: str | None = None) -> ctypes.CDLL:
+    """Load a fresh libespeak-ng (``path``: one of the copies) and declare the signatures used here."""
+    lib = ctypes.CDLL(path or _paths()[0])
     for name, argtypes in _ARGTYPES.items():
         getattr(lib, name).argtypes = argtypes
     return lib
@@ -96,8 +132,10 @@ def _synthesize_int16(text: str, voice: str, rate: int, pitch: int,
         return 0
 
     callback, data_path = _SynthCallback(collect), _paths()[1]
-    with _lock:
-        lib = _load_library()
+    parallel_copies(1)
+    path = _free.get()  # a library file that no other thread is using
+    try:
+        lib = _load_library(path)
         try:
             sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
             if sample_rate <= 0:
@@ -118,6 +156,8 @@ def _synthesize_int16(text: str, voice: str, rate: int, pitch: int,
                 lib.espeak_Terminate()
         finally:  # unload, so that the next call starts from a clean state
             (getattr(_ctypes, "dlclose", None) or _ctypes.FreeLibrary)(lib._handle)
+    finally:
+        _free.put(path)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
     return samples, int(sample_rate)
 

@@ -47,6 +47,10 @@ def test_images_are_balanced_split_in_halves_and_carry_attributes(small):
     assert (im.font[im.domain == "handwritten"] == -1).all() and (im.font[im.domain != "handwritten"] >= 0).all()
     assert (im.photo[im.domain == "textured"] >= 0).all() and (im.photo[im.domain != "textured"] == -1).all()
     assert set(im.thickness[im.domain == "handwritten"]) <= {0, 1, 2}
+    for k in ("size", "position", "weight"):
+        assert (im[k][im.domain == "handwritten"] == -1).all() and set(im[k][im.domain != "handwritten"]) <= {0, 1}
+    assert set(im.brightness[im.domain == "printed"]) <= {0, 1} and (im.brightness[im.domain != "printed"] == -1).all()
+    assert set(im.lean) <= {0, 1, 2}
     assert all(k.startswith(f"{d}|{y}|") for k, d, y in zip(im.attr_key, im.domain, im.y))
     np.testing.assert_array_equal(im.image_id, np.arange(60))
 
@@ -90,12 +94,49 @@ def test_captions_describe_more_than_the_class_in_two_parallel_styles(small):
     np.testing.assert_array_equal(cap.y, im.y[cap.image_id])
 
 
-def test_attributes_of_printed_captions_match_the_font(small):
+def test_captions_name_every_rendered_attribute_of_their_image(small):
     cap, im = small.captions, small.images
     for t, i in zip(cap.text, cap.image_id):
-        if im.domain[i] == "printed":
-            typeface, category, weight, slant = pd.FONT_ATTRIBUTES[im.font[i]]
-            assert (weight in t or typeface in t) and (slant in t or category in t or typeface in t), t
+        d = im.domain[i]
+        if d == "handwritten":
+            continue
+        names = ["size", "lean", "position", "weight"] + (["brightness"] if d == "printed" else [])
+        for k in names:
+            assert pd.LEVELS[k][im[k][i]] in t, (k, t)
+        if d == "textured":
+            assert pd.PHOTO_NAMES[im.photo[i]] in t and im.colour[i] in t, t
+
+
+def test_rendered_attributes_are_visible_in_the_pixels():
+    r = pd.render_attributed(240, seed=5)
+    X = r["X"].mean(axis=1)
+    ink, slant = pd.measure_strokes(X)
+    lean = [slant[r["lean"] == v].mean() for v in range(3)]
+    assert lean[0] < -0.1 < 0.1 < lean[2] and abs(lean[1]) < 0.1, f"backward < upright < forward: {lean}"
+    cols = np.arange(X.shape[2])
+    centre = (X.sum(axis=1) * cols).sum(axis=1) / X.sum(axis=(1, 2))
+    assert (centre[r["position"] == 0].max() < centre[r["position"] == 1].min() + 3
+            and centre[r["position"] == 0].mean() + 3 < centre[r["position"] == 1].mean()), "left is left of right"
+    extent = (X > 0.3).sum(axis=(1, 2))
+    assert np.median(extent[r["size"] == 1]) > 1.3 * np.median(extent[r["size"] == 0]), "large digits cover more"
+    peak = np.quantile(X.reshape(len(X), -1), 0.99, axis=1)
+    assert peak[r["brightness"] == 0].max() < peak[r["brightness"] == 1].min(), "faint ink is darker than bright ink"
+    same = (r["size"] == 1) & (r["brightness"] == 1)
+    assert ink[same & (r["weight"] == 1)].mean() > 1.3 * ink[same & (r["weight"] == 0)].mean(), "bold has more ink"
+    assert set(r["font"]) <= set(pd.UPRIGHT_FONTS) and (r["photo"] == -1).all()
+    t = pd.render_attributed(20, seed=5, textured=True)
+    assert (t["photo"] >= 0).all() and (t["brightness"] == -1).all() and t["X"].shape == (20, 3, 32, 32)
+    with pytest.raises(ValueError, match="textured must be True or False"):
+        pd.render_attributed(4, textured="yes")
+
+
+def test_synthesis_in_two_threads_gives_the_same_clips(fresh_cache):
+    opts = dict(n_per_domain=20, captions_per_image=1, spoken_per_image=1)
+    one = pd.load_clips(**opts, workers=1).waves.checksums
+    again = pd.load_clips(**opts, workers=2, rebuild=True).waves.checksums
+    assert one == again, "the clips do not depend on the number of workers"
+    with pytest.raises(ValueError, match="workers must be an integer"):
+        pd.load_clips(**opts, workers=0)
 
 
 def test_measure_strokes_sees_thickness_and_slant():
