@@ -182,20 +182,26 @@ def shaped_source(n: int = 2000, seed: int = 0, resolution: bool = True, augment
 
 
 def shaped_source_cnn(seed: int = 0, resolution: bool = True, augmentation: bool = True, num_epochs: int = 5,
-                      n: int = 2000, copies: int = 1, progress: bool = False, rebuild: bool = False) -> SmallCNN:
+                      n: int = 2000, copies: int = 1, progress: bool = False, rebuild: bool = False,
+                      channels_last: bool = False) -> SmallCNN:
     """A :class:`SmallCNN` trained on :func:`shaped_source` (cached per setting and seed).
 
     With ``resolution=False, augmentation=False`` it is the plain source CNN of
     :func:`course_lib.recipes.source_cnn` (same data, same seed, same epochs), trained again.
+    ``channels_last=True`` trains with the weights in channels-last memory order (about a third
+    faster on a CPU; the same network up to floating-point rounding, cached separately).
     """
     from .training import TrainConfig, cached_model, set_seed, train_classifier
 
     params = {"seed": seed, "resolution": bool(resolution), "augmentation": bool(augmentation),
               "num_epochs": num_epochs, "n": n, "copies": copies if augmentation else 1, "v": 2}
+    if channels_last:
+        params["channels_last"] = True
 
     def make():
         set_seed(seed)
-        return SmallCNN()
+        net = SmallCNN()
+        return net.to(memory_format=torch.channels_last) if channels_last else net
 
     def fit(net):
         src = shaped_source(n, seed, resolution, augmentation, copies)

@@ -60,3 +60,19 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         augment(X, rotate=-1)
     with pytest.raises(ValueError, match="copies"):
         shaped_source(n=10, copies=0)
+
+
+def test_shaped_source_cnn_channels_last_trains_the_same_network_up_to_rounding_and_caches_it_apart():
+    import torch
+
+    from course_lib.source_shaping import shaped_source_cnn
+
+    a = shaped_source_cnn(0, resolution=False, augmentation=False, num_epochs=1, n=64)
+    b = shaped_source_cnn(0, resolution=False, augmentation=False, num_epochs=1, n=64, channels_last=True)
+    assert b.encoder[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not a.encoder[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.rand(8, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(a(x), b(x), atol=1e-2), "same data, seed and steps: the same network up to rounding"
+    again = shaped_source_cnn(0, resolution=False, augmentation=False, num_epochs=1, n=64, channels_last=True)
+    assert all(torch.equal(p, q) for p, q in zip(b.state_dict().values(), again.state_dict().values())), "cached"
