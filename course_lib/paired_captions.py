@@ -11,12 +11,14 @@ This module never imports :mod:`course_lib.data`.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.utils import Bunch
 
 from .paired_images import DIGIT_WORDS, LEVELS, PHOTO_NAMES, load_images
 
-__all__ = ["STYLES", "TEMPLATES", "attributes", "attr_key", "n_templates", "load_captions"]
+__all__ = ["STYLES", "TEMPLATES", "articles", "attributes", "attr_key", "n_templates", "load_captions"]
 
 STYLES = ("word", "numeral")  # caption styles: the text domains
 # Templates per image domain; {w} is the number word or numeral, the other fields are attributes.
@@ -36,6 +38,12 @@ TEMPLATES = {
 }
 _THICKNESS = ("thin", "medium", "thick")  # handwritten: terciles measured within the class
 _HAND_LEAN = ("leaning left", "upright", "leaning right")
+_AN = re.compile(r"\ba (?=(?!one\b)[aeiou8])")  # "a" before a vowel sound ("one" starts with a /w/)
+
+
+def articles(text: str) -> str:
+    """Write "an" where the next word starts with a vowel sound: "a upright 8" -> "an upright 8"."""
+    return _AN.sub("an ", text)
 
 
 def n_templates() -> int:
@@ -72,7 +80,7 @@ def _captions(images: Bunch, captions_per_image: int, seed: int) -> Bunch:
         for k, t in enumerate(templates):
             for style in STYLES:
                 w = DIGIT_WORDS[images.y[i]] if style == "word" else str(images.y[i])
-                rows.append((TEMPLATES[d][t].format(w=w, **attrs), i, k, int(t), style))
+                rows.append((articles(TEMPLATES[d][t].format(w=w, **attrs)), i, k, int(t), style))
     text, image_id, rank, template, style = (np.array(c) for c in zip(*rows))
     return Bunch(text=text, image_id=image_id.astype(np.int64), rank=rank.astype(np.int64),
                  template=template.astype(np.int64), style=style, y=images.y[image_id],

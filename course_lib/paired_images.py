@@ -29,7 +29,7 @@ from ._validation import check_int
 __all__ = ["PAIRS_VERSION", "DIGIT_WORDS", "IMAGE_DOMAINS", "PHOTO_NAMES", "FONT_ATTRIBUTES", "UPRIGHT_FONTS",
            "LEVELS", "render_attributed", "measure_strokes", "colour_name", "load_images"]
 
-PAIRS_VERSION = 2  # bump to invalidate every cached pair set (2: visible rendered attributes)
+PAIRS_VERSION = 3  # bump to invalidate every cached pair set (2: visible rendered attributes; 3: articles)
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 IMAGE_DOMAINS = ("printed", "textured", "handwritten")  # the first two are sources, the last the target
 #: What the background photos of ``digits.render_textured`` show, in its order.

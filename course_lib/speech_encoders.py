@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from .features import batched, fingerprint
-from .modality_encoders import _Encoder
+from ._encoder_base import _Encoder
 
 __all__ = ["LogMelFrames", "LogMelEncoder", "MFCCEncoder", "AisfxEncoder", "frame_lengths", "PAD_VALUE",
            "SpeechConvNet", "SpeechConvEncoder", "info_nce"]
@@ -250,7 +250,7 @@ class SpeechConvEncoder(_Encoder):
     def settings(self) -> dict:
         return {"num_epochs": self.num_epochs, "batch_size": self.batch_size, "lr": self.lr, "width": self.width,
                 "temperature": self.temperature, "mel_shift": self.mel_shift, "seed": self.seed, "train": getattr(self, "train_data_", None),
-                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax, batches cropped"}
+                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax, batches of similar length, cropped"}
 
     def fit(self, frames, text_emb, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
         """Train (or load the cached network) on ``frames`` (n, n_mels, T) and the matching frozen text
@@ -273,10 +273,14 @@ class SpeechConvEncoder(_Encoder):
             opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=1e-4)
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.num_epochs * (len(X) // self.batch_size))
             net.train()
+            n_batches = len(X) // self.batch_size
             for _ in bar(range(self.num_epochs), desc="speech encoder", enable=progress):
-                perm = torch.randperm(len(X), generator=gen)
-                for i in range(0, len(X) - self.batch_size + 1, self.batch_size):
-                    idx = perm[i:i + self.batch_size]
+                # batches of clips of similar length (sorted by length + random jitter of up to a quarter
+                # of the longest clip), in random order: less padding to crop than random batches
+                jitter = torch.rand(len(X), generator=gen) * float(lengths.max()) / 4
+                order = torch.argsort(lengths.float() + jitter)[torch.randperm(len(X), generator=gen)[:n_batches * self.batch_size].sort().values]
+                for b in torch.randperm(n_batches, generator=gen):
+                    idx = order[int(b) * self.batch_size:(int(b) + 1) * self.batch_size]
                     x = X[idx][:, :, :int(lengths[idx].max())]  # crop the batch to its longest clip
                     if self.mel_shift:  # shift each clip along the mel axis (a crude vocal-tract-length change)
                         shifts = torch.randint(-self.mel_shift, self.mel_shift + 1, (len(idx),), generator=gen)

@@ -139,6 +139,14 @@ def test_synthesis_in_two_threads_gives_the_same_clips(fresh_cache):
         pd.load_clips(**opts, workers=0)
 
 
+def test_articles_follow_the_sound_of_the_next_word(small):
+    from course_lib.paired_captions import articles
+
+    assert articles("a upright eight on a orange photo of a cat") == "an upright eight on an orange photo of a cat"
+    assert articles("a one, a 8 and a 7") == "a one, an 8 and a 7"
+    assert not any(re.search(r"\ba [aeiou8]", t) and not re.search(r"\ba one\b", t) for t in small.captions.text)
+
+
 def test_measure_strokes_sees_thickness_and_slant():
     img = np.zeros((3, 16, 16))
     for r in range(2, 14):  # a line leaning right: the column grows towards the top (small row)
