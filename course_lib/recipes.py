@@ -6,6 +6,7 @@ network and evaluate on the *same* target split.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.utils import Bunch
 
 from . import data
@@ -58,6 +59,19 @@ def source_cnn(seed: int = 0, source: str = "printed", n: int = 2000, num_epochs
     return cached_model(f"cnn-{source}", params, make, fit, rebuild=rebuild)
 
 
+def _fit_channels_last(net, fit) -> None:
+    """Run ``fit(net)`` with the weights in channels-last memory layout, then restore the default layout.
+
+    The same network and the same maths: only how convolution weights sit in memory changes, which makes
+    training SmallCNN on the CPU about a third faster (measured with one thread).
+    """
+    net.to(memory_format=torch.channels_last)
+    try:
+        fit(net)
+    finally:
+        net.to(memory_format=torch.contiguous_format)
+
+
 def _alignment_loss(method: str):
     """The alignment loss of notebook 02 for a method name (weight 0 still uses the loss, times 0)."""
     from .alignment import coral_loss, median_bandwidth, mmd2
@@ -72,7 +86,9 @@ def _alignment_loss(method: str):
     return losses[method]
 
 
-ADAPT = {"num_epochs": 3, "lr": 5e-4}  # notebook 02's fine-tuning budget, shared by every aligned network
+# Notebook 02's fine-tuning budget, shared by every aligned network and its lambda = 0 control: one pass over
+# the 2,000 printed digits (31 steps of 64 source + 64 target images) at Adam's default learning rate.
+ADAPT = {"num_epochs": 1, "lr": 1e-3}
 
 
 def adapted_cnn(seed: int, method: str, target: str, weight: float = 1.0, progress: bool = False) -> SmallCNN:
@@ -107,10 +123,11 @@ def adapted_cnn(seed: int, method: str, target: str, weight: float = 1.0, progre
     def fit(net):
         printed = data.load("printed")
         split = target_split(target)
-        train_aligned(net, printed.X, printed.y, split.X_train, align, weight=weight,
-                      cfg=TrainConfig(seed=seed, progress=progress, **ADAPT))
+        _fit_channels_last(net, lambda n: train_aligned(n, printed.X, printed.y, split.X_train, align, weight=weight,
+                                                        cfg=TrainConfig(seed=seed, progress=progress, **ADAPT)))
 
-    params = {"seed": seed, "method": method, "weight": weight, "target": target, **ADAPT, "v": 1}
+    params = {"seed": seed, "method": method, "weight": weight, "target": target, **ADAPT, "layout": "channels_last",
+              "v": 2}
     return cached_model("adapted", params, make, fit)
 
 
@@ -125,7 +142,8 @@ def ceiling_cnn(seed: int, target: str, num_epochs: int = 10) -> SmallCNN:
 
     def fit(net):
         split = target_split(target)
-        train_classifier(net, split.X_train, split.y_train, TrainConfig(num_epochs=num_epochs, seed=seed,
-                                                                        progress=False))
+        _fit_channels_last(net, lambda n: train_classifier(n, split.X_train, split.y_train,
+                                                           TrainConfig(num_epochs=num_epochs, seed=seed, progress=False)))
 
-    return cached_model("ceiling", {"seed": seed, "target": target, "num_epochs": num_epochs, "v": 1}, make, fit)
+    params = {"seed": seed, "target": target, "num_epochs": num_epochs, "layout": "channels_last", "v": 2}
+    return cached_model("ceiling", params, make, fit)

@@ -1,0 +1,80 @@
+"""Tests for course_lib.recipes: the channels-last training helper and the shared fine-tuning budget."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import recipes
+from course_lib.encoders import SmallCNN
+from course_lib.training import TrainConfig, set_seed, train_aligned, train_classifier
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _toy(seed=0, n=96):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3, 32, 32)).astype(np.float32), rng.integers(0, 10, n)
+
+
+def _fresh(seed=0):
+    set_seed(seed)
+    return SmallCNN()
+
+
+def test_channels_last_training_learns_the_same_weights_and_restores_the_layout():
+    X, y = _toy()
+    cfg = TrainConfig(num_epochs=2, batch_size=32, progress=False)
+    init, ref, fast = _fresh().state_dict(), _fresh(), _fresh()
+    train_classifier(ref, X, y, cfg)
+    recipes._fit_channels_last(fast, lambda n: train_classifier(n, X, y, cfg))
+    for k, a in ref.state_dict().items():
+        moved = (a.float() - init[k].float()).abs().max()
+        # float rounding differs between layouts (and Adam amplifies it a little): tiny next to what training moved
+        assert (a.float() - fast.state_dict()[k].float()).abs().max() <= 0.05 * moved, f"{k} differs in channels-last"
+    conv_weights = [p for p in fast.parameters() if p.ndim == 4]
+    assert conv_weights and all(p.is_contiguous() for p in conv_weights), "the default layout is restored"
+
+
+def test_channels_last_alignment_training_matches_the_default_layout():
+    Xs, ys = _toy(0)
+    Xt, _ = _toy(1, n=64)
+    cfg = TrainConfig(num_epochs=1, batch_size=32, progress=False)
+    align = recipes._alignment_loss("MMD (DAN-style)")
+    ref, fast = _fresh(), _fresh()
+    h_ref = train_aligned(ref, Xs, ys, Xt, align, cfg=cfg)
+    h_fast = {}
+    recipes._fit_channels_last(fast, lambda n: h_fast.update(train_aligned(n, Xs, ys, Xt, align, cfg=cfg)))
+    assert np.allclose(h_ref["cls"], h_fast["cls"], atol=1e-4) and np.allclose(h_ref["align"], h_fast["align"], atol=1e-4)
+    x = torch.as_tensor(Xt[:8])
+    assert torch.allclose(ref.eval()(x), fast.eval()(x), atol=1e-3)
+
+
+def test_channels_last_restores_the_layout_when_training_fails():
+    net = _fresh()
+
+    def boom(n):
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        recipes._fit_channels_last(net, boom)
+    assert all(p.is_contiguous() for p in net.parameters())
+
+
+def test_the_lambda_0_control_differs_from_an_aligned_run_only_by_the_weight(fresh_cache, monkeypatch):
+    from sklearn.utils import Bunch
+
+    from course_lib import training
+
+    X, y = _toy(n=40)
+    calls = []
+    monkeypatch.setattr(recipes, "source_cnn", lambda seed: _fresh(seed))
+    monkeypatch.setattr(recipes.data, "load", lambda name, **kw: Bunch(X=X, y=y))
+    monkeypatch.setattr(recipes, "target_split", lambda target: Bunch(X_train=X[:20]))
+    monkeypatch.setattr(training, "train_aligned",
+                        lambda net, Xs, ys, Xt, align, weight, cfg: calls.append((weight, cfg, align)))
+    recipes.adapted_cnn(0, "Deep CORAL", "handwritten", weight=0.0)
+    recipes.adapted_cnn(0, "Deep CORAL", "handwritten", weight=1.0)
+    (w0, cfg0, a0), (w1, cfg1, a1) = calls
+    assert (w0, w1) == (0.0, 1.0) and cfg0 == cfg1 and a0.__name__ == a1.__name__ == "coral_loss"
+    assert (cfg0.num_epochs, cfg0.lr) == (recipes.ADAPT["num_epochs"], recipes.ADAPT["lr"])
+    recipes.adapted_cnn(0, "Deep CORAL", "handwritten", weight=0.0)
+    assert len(calls) == 2, "the second call with the same settings loads the cached network"
