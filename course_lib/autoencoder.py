@@ -106,7 +106,21 @@ def _supervision(net: nn.Module, X: torch.Tensor, y, label_weight: float, name: 
     return _labels(y, len(X), name)
 
 
-def pretrain(net: nn.Module, X, y=None, label_weight: float = 0.0, cfg: AEConfig | None = None) -> list[float]:
+def _check_callback(on_epoch) -> None:
+    if on_epoch is not None and not callable(on_epoch):
+        raise ValueError(f"on_epoch must be None or a callable (net, epoch) -> None, got {on_epoch!r}")
+
+
+def _after_epoch(net: nn.Module, on_epoch, epoch: int) -> None:
+    if on_epoch is not None:
+        net.eval()
+        with torch.no_grad():
+            on_epoch(net, epoch)
+        net.train()
+
+
+def pretrain(net: nn.Module, X, y=None, label_weight: float = 0.0, cfg: AEConfig | None = None,
+             on_epoch: Callable[[nn.Module, int], None] | None = None) -> list[float]:
     """Step 1: train ``net`` on the source by reconstruction (+ ``label_weight`` x cross-entropy on ``y``).
 
     Minimises ``||net(x) - x||^2`` (mean over pixels) ``+ label_weight * CE(net.head(z), y)``.
@@ -118,6 +132,8 @@ def pretrain(net: nn.Module, X, y=None, label_weight: float = 0.0, cfg: AEConfig
     y : int labels of shape (n,), read only when ``label_weight > 0``.
     label_weight : weight of the source-label term (0: a plain autoencoder).
     cfg : hyper-parameters.
+    on_epoch : optional ``on_epoch(net, epoch)`` called after each epoch (1-based) with ``net`` in eval
+        mode, e.g. to record how a clustering of the codes evolves; it must not change ``net``.
 
     Returns
     -------
@@ -127,6 +143,7 @@ def pretrain(net: nn.Module, X, y=None, label_weight: float = 0.0, cfg: AEConfig
     X = to_tensor(X, "X")
     label_weight = _check_weight(label_weight, "label_weight")
     y = _supervision(net, X, y, label_weight, "y")
+    _check_callback(on_epoch)
     gen = set_seed(cfg.seed)
     dev = get_device(cfg.device)
     net.to(dev).train()
@@ -145,13 +162,15 @@ def pretrain(net: nn.Module, X, y=None, label_weight: float = 0.0, cfg: AEConfig
             opt.step()
             losses.append(loss.item())
         history.append(float(np.mean(losses)))
+        _after_epoch(net, on_epoch, len(history))
     net.eval()
     return history
 
 
 def finetune_aligned(net: nn.Module, Xs, Xt, align: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                      weight: float = 1.0, ys=None, label_weight: float = 0.0,
-                     cfg: AEConfig | None = None) -> dict[str, list[float]]:
+                     cfg: AEConfig | None = None,
+                     on_epoch: Callable[[nn.Module, int], None] | None = None) -> dict[str, list[float]]:
     """Step 2: fine-tune on source and unlabelled target, pulling their codes together.
 
     Each step minimises ``rec(xs) + rec(xt) + weight * align(zs, zt)`` (+ ``label_weight * CE`` on the
@@ -167,6 +186,7 @@ def finetune_aligned(net: nn.Module, Xs, Xt, align: Callable[[torch.Tensor, torc
     weight : the alignment weight (>= 0; 0 is the control: same batches, no alignment).
     ys, label_weight : source labels and their weight, as in :func:`pretrain`.
     cfg : hyper-parameters; an epoch is ``max(ns, nt) // batch_size`` steps.
+    on_epoch : optional ``on_epoch(net, epoch)`` called after each epoch, as in :func:`pretrain`.
 
     Returns
     -------
@@ -181,6 +201,7 @@ def finetune_aligned(net: nn.Module, Xs, Xt, align: Callable[[torch.Tensor, torc
     weight = _check_weight(weight, "weight")
     label_weight = _check_weight(label_weight, "label_weight")
     ys = _supervision(net, Xs, ys, label_weight, "ys")
+    _check_callback(on_epoch)
     gen = set_seed(cfg.seed)
     dev = get_device(cfg.device)
     net.to(dev).train()
@@ -210,5 +231,6 @@ def finetune_aligned(net: nn.Module, Xs, Xt, align: Callable[[torch.Tensor, torc
             al_l.append(al.item())
         history["rec"].append(float(np.mean(rec_l)))
         history["align"].append(float(np.mean(al_l)))
+        _after_epoch(net, on_epoch, len(history["rec"]))
     net.eval()
     return history

@@ -116,10 +116,11 @@ class DECHead(nn.Module):
 
 def fit_dec(net: nn.Module, X, k: int = 10, recon_weight: float = 0.0, num_iters: int = 300,
             update_interval: int = 30, tol: float = 0.001, alpha: float = 1.0,
-            cfg: AEConfig | None = None) -> Bunch:
+            cfg: AEConfig | None = None, init_labels=None) -> Bunch:
     """Step 4: DEC (``recon_weight = 0``) or IDEC (``> 0``) refinement of ``net`` on unlabelled ``X``.
 
-    Centres start from k-means (20 restarts) on ``net.features(X)``. Every
+    Centres start from k-means (20 restarts) on ``net.features(X)``, or, when
+    ``init_labels`` is given, at the mean code of each of its ``k`` groups. Every
     ``update_interval`` steps the target ``P = target_distribution(Q(X))`` is
     recomputed on all of ``X``; training stops when fewer than ``tol`` of the
     points change cluster between two updates, or after ``num_iters`` steps.
@@ -135,10 +136,12 @@ def fit_dec(net: nn.Module, X, k: int = 10, recon_weight: float = 0.0, num_iters
     num_iters, update_interval, tol : schedule, as above.
     alpha : Student-t degrees of freedom.
     cfg : hyper-parameters (``lr``, ``batch_size``, ``seed``, ``progress``, ``device``; not ``num_epochs``).
+    init_labels : optional int array of shape (n,) with values in ``0..k-1``, every value present: a
+        starting partition of ``X`` found without labels (e.g. a classifier's argmax); None: k-means.
 
     Returns
     -------
-    Bunch with ``labels`` (n,) the final hard assignment, ``init_labels`` (n,) the k-means start,
+    Bunch with ``labels`` (n,) the final hard assignment, ``init_labels`` (n,) the start (k-means or the given partition),
     ``head`` the trained :class:`DECHead`, and per-update lists ``loss`` and ``changed``.
 
     References
@@ -161,11 +164,19 @@ def fit_dec(net: nn.Module, X, k: int = 10, recon_weight: float = 0.0, num_iters
     gen = set_seed(cfg.seed)
     dev = get_device(cfg.device)
     Z = extract_features(net, X)
-    km = KMeans(k, n_init=20, random_state=cfg.seed).fit(Z)
-    head = DECHead(km.cluster_centers_, alpha).to(dev)
+    if init_labels is None:
+        km = KMeans(k, n_init=20, random_state=cfg.seed).fit(Z)
+        start, centres = km.labels_, km.cluster_centers_
+    else:
+        start = np.asarray(init_labels)
+        if start.shape != (len(X),) or not np.array_equal(np.unique(start), np.arange(k)):
+            raise ValueError(f"init_labels must have shape ({len(X)},) and hold every value 0..{k - 1}, "
+                             f"got shape {start.shape} with values {np.unique(start)[:12]}")
+        centres = np.stack([Z[start == j].mean(0) for j in range(k)])
+    head = DECHead(centres, alpha).to(dev)
     net.to(dev)
     opt = torch.optim.Adam(list(net.parameters()) + list(head.parameters()), lr=cfg.lr)
-    labels, history = km.labels_.copy(), {"loss": [], "changed": []}
+    labels, history = start.copy(), {"loss": [], "changed": []}
     steps = 0
     bar = progress(range(num_iters // update_interval + 1), desc="DEC", enable=cfg.progress)
     for _ in bar:
@@ -195,4 +206,4 @@ def fit_dec(net: nn.Module, X, k: int = 10, recon_weight: float = 0.0, num_iters
         net.eval()
         history["loss"].append(float(np.mean(losses)))
     bar.close()
-    return Bunch(labels=labels, init_labels=km.labels_, head=head.cpu(), **history)
+    return Bunch(labels=labels, init_labels=start, head=head.cpu(), **history)

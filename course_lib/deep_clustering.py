@@ -28,7 +28,8 @@ from .dec import DECHead, dec_loss, fit_dec, soft_assignment, target_distributio
 from .encoders import extract_features
 
 __all__ = ["ConvAutoencoder", "soft_assignment", "target_distribution", "dec_loss", "DECHead", "AEConfig",
-           "pretrain", "finetune_aligned", "embed", "umap_reduce", "cluster_embedding", "fit_dec", "select_k"]
+           "pretrain", "finetune_aligned", "embed", "umap_reduce", "cluster_embedding", "fit_dec", "select_k",
+           "run_seeds"]
 
 
 def embed(net: nn.Module, X) -> np.ndarray:
@@ -120,3 +121,44 @@ def select_k(Z, ks=range(6, 15), method: str = "k-means", seeds=(0, 1, 2)) -> Bu
     sil, stab = np.array(sil), np.array(stab)
     return Bunch(ks=ks, silhouette=sil, stability=stab, best_silhouette=ks[int(np.argmax(sil))],
                  best_stability=ks[int(np.argmax(stab))])
+
+
+# ------------------------------------------------------------------ independent seeds in parallel
+def _in_worker(fn, seed):
+    import torch
+
+    torch.set_num_threads(1)  # a worker process: one thread, so that n_jobs workers share n_jobs cores
+    return fn(seed)
+
+
+def run_seeds(fn, seeds, n_jobs: int = 2) -> list:
+    """``[fn(seed) for seed in seeds]``, run in ``n_jobs`` worker processes (one thread each).
+
+    For independent trainings (one network per seed, cached to disk by ``fn``): on two cores two
+    seeds train at once, which halves the wall time and leaves the CPU time as it is (plus the
+    workers' start-up). ``n_jobs=1`` runs in this process, with its settings unchanged.
+
+    Parameters
+    ----------
+    fn : a picklable function of one seed (joblib/loky also ships functions defined in a notebook).
+    seeds : the seeds.
+    n_jobs : worker processes (>= 1).
+
+    Returns
+    -------
+    list of ``fn(seed)`` in the order of ``seeds``.
+
+    Examples
+    --------
+    >>> run_seeds(abs, [-1, 2, -3], n_jobs=1)
+    [1, 2, 3]
+    """
+    seeds = list(seeds)
+    n_jobs = check_int(n_jobs, "n_jobs", 1)
+    if not callable(fn):
+        raise ValueError(f"fn must be a callable of one seed, got {fn!r}")
+    if n_jobs == 1 or len(seeds) < 2:
+        return [fn(s) for s in seeds]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=min(n_jobs, len(seeds)), backend="loky")(delayed(_in_worker)(fn, s) for s in seeds)
