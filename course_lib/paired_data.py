@@ -136,7 +136,7 @@ names all the attributes its image shows, so it says more than the class. Arrays
 each spoken by espeak-ng 1.52 (the `espeakng-loader` wheel, GPL-3.0, called through ctypes) once in a
 random source voice (male variants, group `source`) and once in a random unseen target voice (female
 variants, group `target`), rate 140-190 wpm and pitch 35-65 drawn per clip; 22,050 Hz WAV files in the
-cache with a SHA-256 manifest (a corrupt clip is synthesised again); two threads synthesise at once. Default 1,800 clips of about 2.7 s. Arrays: `waves` (read lazily), `sample_rate`, `paths`,
+cache with a SHA-256 manifest (a corrupt clip is synthesised again); two threads synthesise at once. Default 1,800 clips of about 4 s (2 h of audio). Arrays: `waves` (read lazily), `sample_rate`, `paths`,
 `caption_id`, `image_id`, `y`, `text`, `voice`, `group`, `rate`, `pitch`, `domain`, `split`,
 `attr_key`. {_COMMON}"""),
 ]
