@@ -141,8 +141,8 @@ def fit_dec(net: nn.Module, X, k: int = 10, recon_weight: float = 0.0, num_iters
 
     Returns
     -------
-    Bunch with ``labels`` (n,) the final hard assignment, ``init_labels`` (n,) the start (k-means or the given partition),
-    ``head`` the trained :class:`DECHead`, and per-update lists ``loss`` and ``changed``.
+    Bunch with ``labels`` (n,) the final hard assignment, ``init_labels`` (n,) the start (k-means or the
+    given partition), ``head`` the trained :class:`DECHead`, and per-update lists ``loss`` and ``changed``.
 
     References
     ----------

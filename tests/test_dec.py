@@ -10,7 +10,8 @@ import course_lib.deep_clustering as deep_clustering
 def test_deep_clustering_re_exports_the_same_objects():
     for mod in (dec, autoencoder):
         for name in mod.__all__:
-            assert getattr(deep_clustering, name) is getattr(mod, name), f"deep_clustering.{name} is not {mod.__name__}.{name}"
+            assert getattr(deep_clustering, name) is getattr(mod, name), \
+                f"deep_clustering.{name} is not {mod.__name__}.{name}"
 
 
 def test_split_modules_do_not_import_deep_clustering():
@@ -20,7 +21,8 @@ def test_split_modules_do_not_import_deep_clustering():
         froms = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert "deep_clustering" not in froms, f"{mod.__name__} imports deep_clustering"
     tree = ast.parse(Path(autoencoder.__file__).read_text())
-    assert "dec" not in {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    froms = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert "dec" not in froms, "autoencoder imports dec"
 
 
 def test_modules_stay_small():
@@ -29,7 +31,7 @@ def test_modules_stay_small():
         assert n < 400, f"{mod.__name__} has {n} lines"
 
 
-# ---------------------------------------------------------------- new options: a given start, per-epoch callbacks, seeds
+# ---------------------------------------------------------------- new options: a given start, callbacks, seeds
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -79,7 +81,8 @@ def test_on_epoch_is_called_once_per_epoch_in_eval_mode_and_does_not_change_trai
     pretrain(a, X, cfg=AEConfig(num_epochs=3, seed=1, **CFG), on_epoch=lambda net, e: seen.append((e, net.training)))
     pretrain(b, X, cfg=AEConfig(num_epochs=3, seed=1, **CFG))
     assert seen == [(1, False), (2, False), (3, False)]
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), "a read-only callback changed training"
+    same = all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert same, "a read-only callback changed training"
     seen.clear()
     finetune_aligned(a, X, X[::-1].copy(), mmd2, 1.0, cfg=AEConfig(num_epochs=2, seed=1, **CFG),
                      on_epoch=lambda net, e: seen.append(e))
