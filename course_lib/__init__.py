@@ -9,8 +9,10 @@ classification scores), ``clustering`` (k-means / GMM / spectral, seeded k-means
 ``shift`` (domain-classifier diagnostics), ``neighbours`` (k-NN mixing of domains and classes),
 ``reporting`` (mean +/- sample std over seeds, verdicts), ``exercises`` (hidden-answer checks), ``viz`` (figures);
 ``adversarial``, ``class_aware``, ``selection``, ``source_shaping`` (notebook 03); ``transfer_clustering``,
-``coclustering``, ``app_data`` (04); ``deep_clustering``, ``contrastive`` (05); ``paired_data``, ``features``,
-``modality_encoders``, ``retrieval``, ``retrieval_metrics``, ``shared_space``, ``fusion``, ``rerank`` (06-08);
+``coclustering``, ``app_data`` (04); ``deep_clustering``, ``autoencoder``, ``dec``, ``contrastive`` (05);
+``paired_data`` (with ``paired_images``, ``paired_captions``, ``spoken_captions``), ``features``,
+``modality_encoders``, ``speech_encoders``, ``retrieval``, ``retrieval_metrics``, ``shared_space``, ``fusion``,
+``rerank`` (06-07); ``multimodal_transfer``, ``trimodal`` (08);
 ``real_data`` (MNIST, USPS, SVHN, Speech Commands for learners online). Import them by name; the package
 namespace re-exports only the most used functions. Importing the package loads no data, downloads nothing and
 changes no global setting.
