@@ -117,8 +117,10 @@ def main() -> int:
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
     parser.add_argument("--out", type=Path, default=Path("build/solved"))
     args = parser.parse_args()
-    numbers = {p.name[:2] for p in args.notebooks}
-    errors = [f"{s}: no notebook {s.stem}_*.ipynb among those given"
+    # a solutions file whose notebook is missing from the notebooks' folder is stale (one notebook may be
+    # solved alone: the others' solution files are then only checked to have a notebook)
+    numbers = {q.name[:2] for folder in {p.parent for p in args.notebooks} for q in folder.glob("[0-9][0-9]_*.ipynb")}
+    errors = [f"{s}: no notebook {s.stem}_*.ipynb beside the notebooks given"
               for s in sorted(args.solutions.glob("[0-9][0-9].py")) if s.stem not in numbers]
     for path in sorted(args.notebooks):
         try:

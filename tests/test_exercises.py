@@ -196,3 +196,18 @@ def test_command_line_writes_the_copy_and_fails_on_a_missing_block(tmp_path, tin
     (sol_dir / "07.py").write_text(SOLUTIONS.split("# %% 07.2")[0])
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 1 and "no solution block" in res.stderr
+
+
+def test_one_notebook_can_be_solved_alone_but_a_stale_solutions_file_fails(tmp_path, tiny_nb):
+    nbs, sol_dir, out = tmp_path / "notebooks", tmp_path / "solutions", tmp_path / "solved"
+    nbs.mkdir(), sol_dir.mkdir()
+    nbformat.write(tiny_nb, nbs / "07_tiny.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), nbs / "08_other.ipynb")
+    (sol_dir / "07.py").write_text(SOLUTIONS)
+    (sol_dir / "08.py").write_text("# %% 08.1\nanswer_1 = 0\n")  # another notebook's solutions: not solved now
+    cmd = [sys.executable, str(ROOT / "data_scripts" / "solve_notebooks.py"), str(nbs / "07_tiny.ipynb"),
+           "--solutions", str(sol_dir), "--out", str(out)]
+    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 0
+    (nbs / "08_other.ipynb").unlink()  # now 08.py solves no notebook: stale
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 1 and "no notebook 08_*.ipynb" in res.stderr
