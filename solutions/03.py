@@ -8,7 +8,7 @@ answer_1 = x_ex.grad.item()   # -0.4 * 6 * 2 = -4.8
 
 # %% 03.2
 net_ex = recipes.source_cnn(0)
-scores_ex = {t: transferability_score(extract_features(net_ex, targets[t].X_train), predict_proba(net_ex, targets[t].X_train))
+scores_ex = {t: transferability_score(extract_features(net_ex, targets[t].X_test), predict_proba(net_ex, targets[t].X_test))
              for t in ("handwritten", "textured")}
 answer_2 = (scores_ex["handwritten"], scores_ex["textured"], max(scores_ex, key=scores_ex.get))
 print(scores_ex)

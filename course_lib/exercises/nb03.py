@@ -23,11 +23,11 @@ def _scores(targets):
     from ..selection import predict_proba, transferability_score
 
     net = recipes.source_cnn(0)
-    return {t: transferability_score(extract_features(net, targets[t].X_train), predict_proba(net, targets[t].X_train))
+    return {t: transferability_score(extract_features(net, targets[t].X_test), predict_proba(net, targets[t].X_test))
             for t in ("handwritten", "textured")}
 
 
-@judged("03.2", hint="use recipes.source_cnn(0), the X_train half of each target, and the default k and seed.")
+@judged("03.2", hint="use recipes.source_cnn(0), the X_test half of each target, and the default k and seed.")
 def _which_target(answer, targets):
     if not isinstance(answer, (tuple, list)) or len(answer) != 3:
         return False, "answer_2 must be a tuple (score_handwritten, score_textured, name)."
