@@ -37,7 +37,7 @@ from torch.nn import functional as F
 
 from ._validation import as_1d_labels, as_2d_array, as_2d_tensor, check_int, check_same_length
 
-__all__ = ["CCA", "SharedFactorisation", "info_nce", "ProjectionHead", "ContrastiveSpace"]
+__all__ = ["CCA", "SharedFactorisation", "info_nce", "train_heads", "ProjectionHead", "ContrastiveSpace"]
 
 
 def _not_fitted(obj, attr: str):
@@ -292,6 +292,53 @@ class ProjectionHead(nn.Module):
         return self.net(x)
 
 
+def train_heads(heads, data, groups, log_scale, opt, gen, batch_size: int, epochs) -> list[float]:
+    """The training loop of the contrastive spaces: :func:`info_nce` averaged over every pair of views.
+
+    Each epoch shuffles the ``n`` rows with ``gen``, walks them in batches of ``batch_size`` (a last batch
+    of one row is skipped), embeds each view's batch with its head, steps ``opt`` and clips the learned
+    log-scale at ``log 100`` (as in CLIP). Shared by :class:`ContrastiveSpace` and
+    :class:`course_lib.trimodal.TriModalSpace`.
+
+    Parameters
+    ----------
+    heads : sequence of nn.Module, one per view, mapping (b, d_v) to (b, k).
+    data : list of tensors (n, d_v), on the heads' device.
+    groups : tensor (n,) of int or None (see :func:`info_nce`).
+    log_scale : 0-d parameter, ``log(1 / temperature)``.
+    opt : the optimiser of the heads (and of ``log_scale`` when it is learned).
+    gen : torch.Generator for the shuffles.
+    batch_size : int
+    epochs : iterable with one item per epoch (e.g. ``range(num_epochs)`` or a progress bar over it).
+
+    Returns
+    -------
+    list of the mean training loss of each epoch.
+    """
+    n, device = len(data[0]), data[0].device
+    pairs = [(a, b) for a in range(len(data)) for b in range(a + 1, len(data))]
+    history = []
+    for module in heads:
+        module.train()
+    for _ in epochs:
+        perm, total = torch.randperm(n, generator=gen), 0.0
+        for i in range(0, n - 1, batch_size):
+            idx = perm[i:i + batch_size]
+            if len(idx) < 2:
+                continue
+            z = [h(d[idx.to(device)]) for h, d in zip(heads, data)]
+            g = None if groups is None else groups[idx].to(device)
+            loss = sum(info_nce(z[a], z[b], log_scale.exp(), g) for a, b in pairs) / len(pairs)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                log_scale.clamp_(max=math.log(100.0))
+            total += loss.item() * len(idx)
+        history.append(total / n)
+    return history
+
+
 class ContrastiveSpace:
     """Projection heads for two or more views, trained jointly with the symmetric InfoNCE loss.
 
@@ -372,25 +419,8 @@ class ContrastiveSpace:
         t = nn.Parameter(torch.tensor(math.log(1 / self.temperature)), requires_grad=self.learn_temperature)
         params = list(self.heads_.parameters()) + ([t] if self.learn_temperature else [])
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        pairs = [(a, b) for a in range(len(views)) for b in range(a + 1, len(views))]
-        self.history_ = []
-        self.heads_.train()
-        for _ in bar(range(self.num_epochs), desc="contrastive heads", enable=self.progress):
-            perm, total = torch.randperm(n, generator=gen), 0.0
-            for i in range(0, n - 1, self.batch_size):
-                idx = perm[i:i + self.batch_size]
-                if len(idx) < 2:
-                    continue
-                z = [h(d[idx]) for h, d in zip(self.heads_, data)]
-                g = None if groups is None else groups[idx]
-                loss = sum(info_nce(z[a], z[b], t.exp(), g) for a, b in pairs) / len(pairs)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    t.clamp_(max=math.log(100.0))
-                total += loss.item() * len(idx)
-            self.history_.append(total / n)
+        self.history_ = train_heads(self.heads_, data, groups, t, opt, gen, self.batch_size,
+                                    bar(range(self.num_epochs), desc="contrastive heads", enable=self.progress))
         self.heads_.eval()
         self.logit_scale_ = float(t.detach().exp())
         self.fit_time_ = time.perf_counter() - start

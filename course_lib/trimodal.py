@@ -101,7 +101,7 @@ class TriModalSpace:
     def fit(self, *views, groups=None) -> "TriModalSpace":
         """Train on two or more paired views of shapes (n, d_v) (row i of every view is one item);
         ``groups`` (n,): rows of one group are not each other's negatives. Returns self."""
-        from .shared_space import info_nce
+        from .shared_space import train_heads
         from .training import get_device
 
         start = time.perf_counter()
@@ -128,25 +128,7 @@ class TriModalSpace:
                                for f, V in zip(makers, arrays)]).to(device)
         t = nn.Parameter(torch.tensor(math.log(1 / self.temperature), device=device))
         opt = torch.optim.Adam(list(heads.parameters()) + [t], lr=self.lr, weight_decay=self.weight_decay, foreach=True)
-        pairs = list(combinations(range(len(arrays)), 2))
-        self.history_ = []
-        heads.train()
-        for _ in range(self.num_epochs):
-            perm, total = torch.randperm(n, generator=gen), 0.0
-            for i in range(0, n - 1, self.batch_size):
-                idx = perm[i:i + self.batch_size]
-                if len(idx) < 2:
-                    continue
-                z = [h(d[idx.to(device)]) for h, d in zip(heads, data)]
-                g = None if groups is None else groups[idx].to(device)
-                loss = sum(info_nce(z[a], z[b], t.exp(), g) for a, b in pairs) / len(pairs)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    t.clamp_(max=math.log(100.0))
-                total += loss.item() * len(idx)
-            self.history_.append(total / n)
+        self.history_ = train_heads(heads, data, groups, t, opt, gen, self.batch_size, range(self.num_epochs))
         self.heads_ = heads.cpu().eval()
         self.in_dims_ = [V.shape[1] for V in arrays]
         self.logit_scale_ = float(t.detach().exp())
