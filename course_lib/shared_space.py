@@ -292,6 +292,24 @@ class ProjectionHead(nn.Module):
         return self.net(x)
 
 
+def check_training_settings(n_components, num_epochs, batch_size, seed, temperature, lr) -> tuple[int, int, int, int]:
+    """Validate the settings shared by the contrastive spaces; returns the four integers.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: ``n_components``, ``num_epochs`` >= 1, ``batch_size`` >= 2, ``seed`` >= 0,
+        ``temperature`` in (0, 10], ``lr`` > 0.
+    """
+    ints = (check_int(n_components, "n_components", 1), check_int(num_epochs, "num_epochs", 1),
+            check_int(batch_size, "batch_size", 2), check_int(seed, "seed", 0))
+    if not (isinstance(temperature, (int, float)) and 0 < temperature <= 10):
+        raise ValueError(f"temperature must be a number in (0, 10], got {temperature!r}")
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+    return ints
+
+
 def train_heads(heads, data, groups, log_scale, opt, gen, batch_size: int, epochs) -> list[float]:
     """The training loop of the contrastive spaces: :func:`info_nce` averaged over every pair of views.
 
@@ -380,14 +398,8 @@ class ContrastiveSpace:
     def __init__(self, n_components: int = 64, hidden: int | None = 256, heads=None, temperature: float = 0.07,
                  learn_temperature: bool = True, num_epochs: int = 30, batch_size: int = 256, lr: float = 1e-3,
                  weight_decay: float = 1e-4, dropout: float = 0.1, seed: int = 0, progress: bool = False):
-        self.n_components = check_int(n_components, "n_components", 1)
-        self.num_epochs = check_int(num_epochs, "num_epochs", 1)
-        self.batch_size = check_int(batch_size, "batch_size", 2)
-        self.seed = check_int(seed, "seed", 0)
-        if not (isinstance(temperature, (int, float)) and 0 < temperature <= 10):
-            raise ValueError(f"temperature must be a number in (0, 10], got {temperature!r}")
-        if not (isinstance(lr, (int, float)) and lr > 0):
-            raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        self.n_components, self.num_epochs, self.batch_size, self.seed = check_training_settings(
+            n_components, num_epochs, batch_size, seed, temperature, lr)
         self.hidden, self.heads, self.temperature = hidden, heads, float(temperature)
         self.learn_temperature, self.lr, self.weight_decay = bool(learn_temperature), float(lr), float(weight_decay)
         self.dropout, self.progress = float(dropout), bool(progress)

@@ -78,15 +78,11 @@ class TriModalSpace:
     def __init__(self, n_components: int = 64, hidden: int | None = 128, heads=None, temperature: float = 0.07,
                  num_epochs: int = 30, batch_size: int = 128, lr: float = 2e-3, weight_decay: float = 1e-4,
                  dropout: float = 0.1, seed: int = 0, device: str | None = None):
-        self.n_components = check_int(n_components, "n_components", 1)
+        from .shared_space import check_training_settings
+
+        self.n_components, self.num_epochs, self.batch_size, self.seed = check_training_settings(
+            n_components, num_epochs, batch_size, seed, temperature, lr)
         self.hidden = None if hidden is None else check_int(hidden, "hidden", 1)
-        self.num_epochs = check_int(num_epochs, "num_epochs", 1)
-        self.batch_size = check_int(batch_size, "batch_size", 2)
-        self.seed = check_int(seed, "seed", 0)
-        if not (isinstance(temperature, (int, float)) and 0 < temperature <= 10):
-            raise ValueError(f"temperature must be a number in (0, 10], got {temperature!r}")
-        if not (isinstance(lr, (int, float)) and lr > 0):
-            raise ValueError(f"lr must be a number > 0, got {lr!r}")
         if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.heads, self.temperature, self.lr = heads, float(temperature), float(lr)
