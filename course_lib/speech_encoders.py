@@ -17,9 +17,14 @@ from .features import batched, fingerprint
 from ._encoder_base import _Encoder
 
 __all__ = ["LogMelFrames", "LogMelEncoder", "MFCCEncoder", "AisfxEncoder", "frame_lengths", "PAD_VALUE",
-           "SpeechConvNet", "SpeechConvEncoder", "info_nce"]
+           "SpeechConvNet", "SpeechConvEncoder", "info_nce", "DIGIT_HEAD_SETTINGS"]
 
 PAD_VALUE = float(np.log(1e-6))  # log-mel of exact silence: the padding of LogMelFrames
+
+#: The settings of :class:`SpeechConvEncoder` used from notebook 06 on (with ``fit(..., y=...)``): a digit head
+#: weighted 4 against the distillation, 40 epochs and width 96 (chosen on source voices only: trained on four
+#: source voices, scored on the other two), and mel shifts of up to 3 bands (notebook 06's augmentation).
+DIGIT_HEAD_SETTINGS = {"mel_shift": 3, "class_weight": 4.0, "num_epochs": 40, "width": 96}
 
 
 def _frames(frames) -> np.ndarray:
@@ -231,6 +236,10 @@ class SpeechConvEncoder(_Encoder):
     Train with :meth:`fit` on *source* clips only (their frames and their transcripts' embeddings);
     ``mel_shift > 0`` shifts each training clip by up to that many mel bands (a crude vocal-tract-length
     perturbation, after Jaitly & Hinton 2013; it reads nothing of the target voices);
+    ``class_weight > 0`` adds an auxiliary cross-entropy of a linear classifier of the clips' labels
+    ``y`` (the digit of the source clips, passed to :meth:`fit`) on the unit-length embedding, weighted by
+    ``class_weight`` against the InfoNCE: the transcript's embedding says the digit among many attribute
+    words, and the head makes the embedding keep the digit (the classifier is dropped after training);
     the network is cached (:func:`course_lib.training.cached_model`) under the fingerprint of those
     data and the settings. ``encode(frames)`` -> (n, 384), in the text space.
     """
@@ -238,10 +247,13 @@ class SpeechConvEncoder(_Encoder):
     name, modality = "speech-conv", "audio"
 
     def __init__(self, num_epochs: int = 20, batch_size: int = 64, lr: float = 1e-2, width: int = 64,
-                 temperature: float = 0.07, mel_shift: int = 0, seed: int = 0):
+                 temperature: float = 0.07, mel_shift: int = 0, class_weight: float = 0.0, seed: int = 0):
         from ._validation import check_int
         self.num_epochs, self.batch_size = check_int(num_epochs, "num_epochs", 1), check_int(batch_size, "batch_size", 2)
         self.mel_shift = check_int(mel_shift, "mel_shift", 0, 8)
+        if isinstance(class_weight, bool) or not isinstance(class_weight, (int, float)) or not 0 <= class_weight <= 100:
+            raise ValueError(f"class_weight must be a number in [0, 100] (0: no class head), got {class_weight!r}")
+        self.class_weight = float(class_weight)
         self.width, self.seed = check_int(width, "width", 4), check_int(seed, "seed", 0)
         if not (lr > 0 and temperature > 0):
             raise ValueError(f"lr and temperature must be > 0, got lr={lr!r}, temperature={temperature!r}")
@@ -249,18 +261,34 @@ class SpeechConvEncoder(_Encoder):
 
     def settings(self) -> dict:
         return {"num_epochs": self.num_epochs, "batch_size": self.batch_size, "lr": self.lr, "width": self.width,
-                "temperature": self.temperature, "mel_shift": self.mel_shift, "seed": self.seed, "train": getattr(self, "train_data_", None),
-                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax, batches of similar length, cropped"}
+                "temperature": self.temperature, "mel_shift": self.mel_shift, "class_weight": self.class_weight,
+                "seed": self.seed, "train": getattr(self, "train_data_", None),
+                "arch": "SpeechConvNet-3x(conv5/2,BN,ReLU)-meanmax, batches of similar length, cropped", "version": 2}
 
-    def fit(self, frames, text_emb, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
+    def fit(self, frames, text_emb, y=None, progress: bool = True, rebuild: bool = False) -> "SpeechConvEncoder":
         """Train (or load the cached network) on ``frames`` (n, n_mels, T) and the matching frozen text
-        embeddings ``text_emb`` (n, d); returns self with ``net_`` and ``train_data_`` set."""
+        embeddings ``text_emb`` (n, d); ``y`` (n,), the clips' class labels (source labels only), is
+        required when ``class_weight > 0`` and must be None otherwise. Returns self with ``net_`` and
+        ``train_data_`` set."""
+        from ._validation import as_1d_labels
         from .training import cached_model, progress as bar, set_seed
         frames, text_emb = _frames(frames), np.asarray(text_emb, dtype=np.float32)
         if text_emb.ndim != 2 or len(text_emb) != len(frames) or len(frames) < self.batch_size:
             raise ValueError(f"text_emb must be (n, d) with n = len(frames) = {len(frames)} >= batch_size "
                              f"{self.batch_size}, got shape {text_emb.shape}")
+        if (y is None) != (self.class_weight == 0):
+            raise ValueError(f"y (the training clips' labels) must be given when class_weight > 0 and only then; "
+                             f"class_weight={self.class_weight}, y {'missing' if y is None else 'given'}")
         self.train_data_ = fingerprint(frames) + fingerprint(text_emb)
+        if y is not None:
+            y = as_1d_labels(y, "y")
+            if len(y) != len(frames):
+                raise ValueError(f"y must have one label per clip ({len(frames)}), got {len(y)}")
+            classes, y_idx = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(f"y must hold at least 2 classes, got {len(classes)}")
+            self.train_data_ += fingerprint(y_idx.astype(np.int64))
+            Y = torch.as_tensor(y_idx.astype(np.int64))
         lengths = torch.as_tensor(frame_lengths(frames))
         X, T = torch.as_tensor(frames.astype(np.float32)), F.normalize(torch.as_tensor(text_emb), dim=1)
 
@@ -270,7 +298,11 @@ class SpeechConvEncoder(_Encoder):
 
         def train(net):
             gen = set_seed(self.seed)
-            opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=1e-4)
+            params = list(net.parameters())
+            if self.class_weight:  # a linear classifier of the unit-length embedding, dropped after training
+                head = torch.nn.Linear(text_emb.shape[1], len(classes))
+                params += list(head.parameters())
+            opt = torch.optim.Adam(params, lr=self.lr, weight_decay=1e-4)
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.lr, total_steps=self.num_epochs * (len(X) // self.batch_size))
             net.train()
             n_batches = len(X) // self.batch_size
@@ -285,7 +317,10 @@ class SpeechConvEncoder(_Encoder):
                     if self.mel_shift:  # shift each clip along the mel axis (a crude vocal-tract-length change)
                         shifts = torch.randint(-self.mel_shift, self.mel_shift + 1, (len(idx),), generator=gen)
                         x = torch.stack([_shift_bands(c, int(k)) for c, k in zip(x, shifts)])
-                    loss = info_nce(net(x, lengths[idx]), T[idx], self.temperature)
+                    z = net(x, lengths[idx])
+                    loss = info_nce(z, T[idx], self.temperature)
+                    if self.class_weight:
+                        loss = loss + self.class_weight * F.cross_entropy(head(z) / self.temperature, Y[idx])
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
