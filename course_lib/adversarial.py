@@ -259,7 +259,9 @@ def cached_training(name: str, params: dict, make_net, fit, rebuild: bool = Fals
 
     ``fit(net)`` trains ``net`` in place and returns its history (a dict of lists, e.g. from
     :func:`train_adversarial`, checkpoints included). Returns ``(net, history)``; the history is
-    stored beside the weights as ``models/{name}-{hash}.history.pt`` with its own manifest.
+    stored beside the weights as ``models/{name}-{hash}.history.pt`` with its own manifest. The
+    history may hold tensors, numbers, strings, lists and dicts (what ``torch.load(weights_only=True)``
+    reads back); anything else (a NumPy array) raises a ValueError when it is first stored.
     """
     import io
 
@@ -278,6 +280,12 @@ def cached_training(name: str, params: dict, make_net, fit, rebuild: bool = Fals
     if "history" in fresh:
         buf = io.BytesIO()
         torch.save(fresh["history"], buf)
+        try:  # what cannot be read back safely must fail now, not on the next run's load
+            torch.load(io.BytesIO(buf.getvalue()), map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ValueError(f"the history that fit returned for {name!r} holds objects that cannot be loaded back with "
+                             "torch.load(weights_only=True) (e.g. NumPy arrays): store tensors, lists or numbers "
+                             f"instead ({type(err).__name__})") from err
         cache.atomic_write_bytes(path, buf.getvalue())
         cache.write_manifest(path, params)
         return net, fresh["history"]

@@ -10,7 +10,9 @@ the unlabelled target (or of labelled *source* data); higher is better:
 * :func:`snd` -- soft neighbourhood density (Saito et al. 2021): target points
   whose predictions have close, consistent neighbours;
 * :func:`feature_silhouette` -- cosine silhouette of the target features
-  grouped by the predicted class.
+  grouped by the predicted class;
+* :func:`ensemble_agreement` -- EnsV (Hu et al. 2024): agreement of each candidate
+  with the ensemble of all candidates (a criterion of the whole candidate set).
 
 :func:`select` picks the best candidate by one of them, and
 :func:`transferability_score` asks, before any adaptation, whether the source
@@ -29,7 +31,7 @@ from ._validation import as_2d_array, as_1d_labels, check_int, check_same_length
 from .encoders import extract_features, to_tensor
 
 __all__ = ["predict_proba", "features_and_proba", "source_accuracy", "im_score", "snd", "feature_silhouette", "criteria",
-           "criteria_from_outputs", "CRITERIA", "select", "transferability_score", "class_coverage", "present_classes"]
+           "criteria_from_outputs", "CRITERIA", "select", "ensemble_agreement", "transferability_score", "class_coverage", "present_classes"]
 
 CRITERIA = ("source accuracy", "IM score", "SND", "silhouette")
 
@@ -190,6 +192,42 @@ def select(candidates: Sequence | Mapping, score: Callable[[object], float]) -> 
     if bad:
         raise ValueError(f"score gave non-finite values for candidates {bad}")
     return max(scores, key=lambda k: (scores[k], -list(scores).index(k))), scores
+
+
+def ensemble_agreement(probs: Mapping) -> dict:
+    """EnsV: the share of target points on which each candidate agrees with the ensemble of all candidates.
+
+    The ensemble predicts ``argmax_k mean_m p_m(k | x)`` over the candidates ``m``; a candidate's score is
+    the share of points where its own argmax equals the ensemble's. The ensemble of a pool is, under mild
+    conditions, at least as good as its average member, so the candidate that agrees with it most avoids
+    the worst of the pool even where per-model criteria (IM score, SND) are fooled by confident, wrong
+    predictions (Hu, Luo, Liang, Foo: *Towards reliable model selection for unsupervised domain
+    adaptation: an empirical study and a certified baseline*, NeurIPS 2024 Datasets and Benchmarks).
+
+    Parameters
+    ----------
+    probs : mapping of candidate name -> softmax outputs on the *same* unlabelled target points, each of
+        shape (n, k); at least two candidates.
+
+    Returns
+    -------
+    dict name -> agreement in [0, 1], higher is better (pass it to :func:`select` as ``scores.get``).
+
+    Examples
+    --------
+    >>> a, b = np.eye(3)[[0, 1, 2, 2]], np.eye(3)[[0, 1, 2, 0]]
+    >>> ensemble_agreement({"a": a, "b": b, "c": a})
+    {'a': 1.0, 'b': 0.75, 'c': 1.0}
+    """
+    if not isinstance(probs, Mapping) or len(probs) < 2:
+        raise ValueError(f"probs must map at least two candidate names to probability arrays, got {type(probs).__name__}"
+                         f"{'' if not isinstance(probs, Mapping) else f' with {len(probs)} entries'}")
+    P = {name: _probs(p, f"probs[{name!r}]") for name, p in probs.items()}
+    shapes = {p.shape for p in P.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"probs must hold arrays of one shape (the same target points and classes), got {sorted(shapes)}")
+    ens = np.mean(list(P.values()), axis=0).argmax(1)
+    return {name: float((p.argmax(1) == ens).mean()) for name, p in P.items()}
 
 
 def transferability_score(feats, probs, k: int | None = None, seed: int = 0) -> float:

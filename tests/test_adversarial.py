@@ -118,3 +118,19 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         train_adversarial(SmallCNN(), Xs, ys, Xt[:, :, :8, :8])
     with pytest.raises(ValueError, match="ys"):
         train_adversarial(SmallCNN(), Xs, ys[:5], Xt)
+
+
+def test_cached_training_round_trips_a_history_and_refuses_numpy_arrays(fresh_cache):
+    from course_lib.adversarial import cached_training
+
+    def make():
+        return torch.nn.Linear(2, 2)
+
+    def fit_ok(net):
+        return {"loss": [1.0, 0.5], "probs": {2: torch.ones(3, 2) / 2}}
+
+    _, h1 = cached_training("t-hist", {"a": 1}, make, fit_ok)
+    _, h2 = cached_training("t-hist", {"a": 1}, make, fit_ok)   # loaded from the cache
+    assert h2["loss"] == h1["loss"] and torch.equal(h2["probs"][2], h1["probs"][2])
+    with pytest.raises(ValueError, match="history .* cannot be loaded back"):
+        cached_training("t-hist", {"a": 2}, make, lambda net: {"probs": np.ones((3, 2))})

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib.encoders import SmallCNN
-from course_lib.selection import (class_coverage, criteria, criteria_from_outputs, feature_silhouette,
+from course_lib.selection import (class_coverage, criteria, criteria_from_outputs, ensemble_agreement, feature_silhouette,
                                   features_and_proba, im_score, predict_proba,
                                   present_classes, select, snd, source_accuracy, transferability_score)
 
@@ -142,3 +142,46 @@ def test_criteria_from_outputs_equals_criteria_of_the_network():
     assert np.isnan(criteria_from_outputs(feats, probs)["source accuracy"])
     with pytest.raises(ValueError, match="feats"):
         criteria_from_outputs(feats[:10], probs)
+
+
+def test_ensemble_agreement_avoids_a_confidently_wrong_candidate():
+    # planted: 200 points, 4 classes; three candidates are right on 90% of the points (their errors fall on
+    # different points), one is confident and right on only 40%. Per-model confidence cannot tell them
+    # apart (all one-hot); agreement with the ensemble does, and ranks the accurate ones first.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 200)
+    cands = {}
+    for m, share in enumerate([0.9, 0.9, 0.9, 0.4]):
+        pred = y.copy()
+        wrong = rng.random(200) > share
+        pred[wrong] = (y[wrong] + rng.integers(1, 4, wrong.sum())) % 4
+        cands[f"m{m}"] = np.eye(4)[pred]
+    scores = ensemble_agreement(cands)
+    assert set(scores) == set(cands)
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    assert max(scores, key=scores.get) != "m3" and scores["m3"] == min(scores.values())
+    pick, _ = select(scores, lambda v: v)
+    assert (cands[pick].argmax(1) == y).mean() >= 0.85
+    # the ensemble's own argmax agrees with itself: a candidate equal to the ensemble mean scores 1
+    mean = np.mean(list(cands.values()), axis=0)
+    assert ensemble_agreement({**cands, "mean": mean})["mean"] == 1.0
+
+
+def test_ensemble_agreement_matches_a_direct_computation_and_is_order_free():
+    rng = np.random.default_rng(1)
+    P = {k: rng.dirichlet(np.ones(5), 50) for k in "abc"}
+    ens = (P["a"] + P["b"] + P["c"]).argmax(1)
+    direct = {k: float((p.argmax(1) == ens).mean()) for k, p in P.items()}
+    assert ensemble_agreement(P) == pytest.approx(direct)
+    assert ensemble_agreement(dict(reversed(list(P.items())))) == pytest.approx(direct)
+
+
+@pytest.mark.parametrize("probs, match", [
+    ({"a": np.eye(3)}, "at least two"),
+    ([np.eye(3), np.eye(3)], "at least two"),
+    ({"a": np.eye(3), "b": np.eye(4)[:3]}, "one shape"),
+    ({"a": np.eye(3), "b": -np.eye(3)}, r"probs\['b'\]"),
+])
+def test_ensemble_agreement_bad_inputs_name_the_argument(probs, match):
+    with pytest.raises(ValueError, match=match):
+        ensemble_agreement(probs)
