@@ -4,8 +4,8 @@ from __future__ import annotations
 from . import judged, numeric
 
 
-@numeric("03.1", atol=1e-4, hint="the forward pass is the identity, so dy/dz = 6 z at z = x; the reversal multiplies "
-                                 "what flows back by -lambda.")
+@numeric("03.1", atol=1e-4, hint="the forward pass is the identity; what does the backward pass do to the gradient "
+                                 "that flows back through it?")
 def _reversed_gradient():
     import torch
 
@@ -40,7 +40,7 @@ def _which_target(answer, targets):
     return True, f"(the printed source fits {better} better.)"
 
 
-@numeric("03.3", atol=0, hint="compare the 'pick' and 'oracle pick' columns of the IM-score rows.")
+@numeric("03.3", atol=0, hint="compare the 'pick' and 'oracle pick' columns of every row of choice1 (one row per "
+                               "criterion and seed).")
 def _same_as_oracle(choice1):
-    rows = choice1[choice1.criterion == "IM score"]
-    return int((rows["pick"] == rows["oracle pick"]).sum())
+    return int((choice1["pick"] == choice1["oracle pick"]).sum())
