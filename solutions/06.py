@@ -16,7 +16,7 @@ print(answer_2, "word-only:", round(_map(text_feats["tfidf"]), 3))
 # "7" and "seven" are different tokens with no shared weight: TF-IDF matches only the surrounding words.
 
 # %% 06.3
-_E, _T = speech_feats[0, 0][tgt], transcripts[tgt]
+_E, _T = speech_feats["plain", 0][tgt], transcripts[tgt]
 _S = (_E / np.linalg.norm(_E, axis=1, keepdims=True)) @ (_T / np.linalg.norm(_T, axis=1, keepdims=True)).T
 _n = len(_S)
 answer_3 = np.trace(_S) / _n - (_S.sum() - np.trace(_S)) / (_n * (_n - 1))
