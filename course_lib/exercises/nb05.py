@@ -6,7 +6,8 @@ import numpy as np
 from . import judged, numeric
 
 
-@numeric("05.1", atol=5e-3, hint="squared distances to the centres are 1 and 4; apply (1 + d^2)^-1 and normalise.")
+@numeric("05.1", atol=5e-3, hint="use the formula for q in section 2 with alpha = 1: a kernel of each squared "
+                                   "distance to a centre, then divide by their sum over the centres.")
 def _soft_assignment():
     import torch
 
