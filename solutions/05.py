@@ -8,7 +8,7 @@ print(answer_1)
 
 # %% 05.2
 m = res.groupby("method")["ACC"].mean()
-answer_2 = m["full deep transfer clustering (adapted CNN + DEC)"] - m["UMAP + k-means on pixels"]
+answer_2 = m["full deep transfer clustering (refined CNN + DEC)"] - m["UMAP + k-means on pixels"]
 print(round(answer_2, 3))
 
 # %% 05.3

@@ -20,7 +20,7 @@ def _soft_assignment():
                                    "difference of two of them.")
 def _gain_over_bar(res):
     m = res.groupby("method")["ACC"].mean()
-    return float(m["full deep transfer clustering (adapted CNN + DEC)"] - m["UMAP + k-means on pixels"])
+    return float(m["full deep transfer clustering (refined CNN + DEC)"] - m["UMAP + k-means on pixels"])
 
 
 @judged("05.3", hint="select_k(Z, ks=range(8, 13)) returns a Bunch; its best_silhouette is the k the silhouette picks.")
