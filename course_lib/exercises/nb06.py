@@ -32,8 +32,9 @@ def cross_style_class_map(captions, text_feats) -> dict:
 
 
 @judged("06.2", hint="fit me.TfidfEncoder() on the training captions of both styles, encode all captions, then "
-                     "score numeral-style test queries against the word-style test gallery by class (as in "
-                     "cross_style_class_map); 'improves' means more than 0.02 above the word-only TF-IDF.")
+                     "score numeral-style test queries against the word-style test gallery by class, as section 4's "
+                     "`across(F, text_domains[\"numeral\"], text_domains[\"word\"], captions.y)[\"mAP\"]` does; "
+                     "'improves' means more than 0.02 above the word-only TF-IDF.")
 def _tfidf_both_styles(answer, captions, text_feats):
     from ..modality_encoders import TfidfEncoder
 
