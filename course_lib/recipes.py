@@ -1,7 +1,8 @@
-"""Ready-made steps that several notebooks share: the digit splits and the source CNN.
+"""Ready-made steps that several notebooks share: the digit splits, the source CNN, its adapted and ceiling
+networks, and the class-aware adaptation of the shaped source (notebooks 03 and 05).
 
-Kept here (and tested) so that notebooks 01 and 02 train the *same* source
-network and evaluate on the *same* target split.
+Kept here (and tested) so that the notebooks train the *same* networks, share one cache entry for each, and
+evaluate on the *same* target split.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from . import data
 from .encoders import SmallCNN
 from .training import TrainConfig, cached_model, set_seed, train_classifier
 
-__all__ = ["target_split", "source_cnn", "adapted_cnn", "ceiling_cnn", "ADAPT"]
+__all__ = ["target_split", "source_cnn", "adapted_cnn", "ceiling_cnn", "ADAPT", "shaped_class_aware", "SHAPE_EPOCHS", "CLASS_AWARE"]
 
 
 def target_split(domain: str, seed: int = 0, train_fraction: float = 0.5, **load_kwargs) -> Bunch:
@@ -147,3 +148,57 @@ def ceiling_cnn(seed: int, target: str, num_epochs: int = 10) -> SmallCNN:
 
     params = {"seed": seed, "target": target, "num_epochs": num_epochs, "layout": "channels_last", "v": 2}
     return cached_model("ceiling", params, make, fit)
+
+
+SHAPE_EPOCHS = 15                          # the shaped source CNN that starts class-aware adaptation (notebook 03)
+CLASS_AWARE = {"num_epochs": 8, "lr": 1e-3}  # class-aware adaptation of that CNN, a checkpoint scored every 2 epochs
+
+
+def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EPOCHS):
+    """Notebook 03's class-aware adaptation of the shaped source CNN to the handwritten target (cached).
+
+    Starts from :func:`course_lib.source_shaping.shaped_source_cnn` (channels-last) and runs
+    :func:`course_lib.class_aware.train_class_aware` on the unlabelled adaptation half (``pl_weight`` = 0:
+    information maximisation only; > 0: plus k-means pseudo-labels started at the class centres of 500
+    shaped-source images), :data:`CLASS_AWARE` epochs. Notebooks 03 and 05 both call this, so one cache entry
+    serves both.
+
+    Returns
+    -------
+    (net, history): the network after the last epoch and :func:`train_class_aware`'s history, plus, for every
+    second epoch ``e``: ``criteria[e]`` (the label-free criteria of :data:`course_lib.selection.CRITERIA` on the
+    unlabelled adaptation half; source accuracy on 500 held-out printed renders), ``probs[e]`` (softmax outputs
+    on that half, a tensor of shape (n, 10)) and ``test_acc[e]`` (accuracy on the test half: scores only, never
+    read by training or by a label-free choice). ``pl_acc`` / ``target_acc`` are likewise analysis only.
+    """
+    from .adversarial import cached_training
+    from .class_aware import train_class_aware
+    from .selection import criteria_from_outputs, features_and_proba, source_accuracy
+    from .source_shaping import shaped_source, shaped_source_cnn
+    from .training import predict
+
+    def channels_last(state):
+        net = SmallCNN()
+        net.load_state_dict(state)
+        return net.to(memory_format=torch.channels_last).eval()
+
+    def make():
+        return channels_last(shaped_source_cnn(seed, num_epochs=shape_epochs, channels_last=True).state_dict())
+
+    def fit(net):
+        split, src = target_split("handwritten"), shaped_source(seed=seed)
+        hist = train_class_aware(net, split.X_train, TrainConfig(seed=seed, progress=False, **CLASS_AWARE),
+                                 pl_weight=pl_weight, Xs=src.X[:500], ys=src.y[:500], yt_eval=split.y_train)
+        held_out = data.load("printed", n=500, seed=1)
+        hist["criteria"], hist["test_acc"], hist["probs"] = {}, {}, {}
+        for e in range(2, CLASS_AWARE["num_epochs"] + 1, 2):
+            ckpt = channels_last(hist["checkpoints"][e - 1])
+            feats, probs = features_and_proba(ckpt, split.X_train)
+            hist["probs"][e] = torch.from_numpy(probs)
+            hist["criteria"][e] = criteria_from_outputs(feats, probs, source_accuracy(ckpt, held_out.X, held_out.y))
+            hist["test_acc"][e] = float((predict(ckpt, split.X_test) == split.y_test).mean())
+        return hist
+
+    params = {"seed": seed, "target": "handwritten", "start": "shaped", "pl_weight": pl_weight,
+              "shape_epochs": shape_epochs, **CLASS_AWARE, "v": 3}
+    return cached_training("nb03-class-aware", params, make, fit)

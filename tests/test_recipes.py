@@ -78,3 +78,30 @@ def test_the_lambda_0_control_differs_from_an_aligned_run_only_by_the_weight(fre
     assert (cfg0.num_epochs, cfg0.lr) == (recipes.ADAPT["num_epochs"], recipes.ADAPT["lr"])
     recipes.adapted_cnn(0, "Deep CORAL", "handwritten", weight=0.0)
     assert len(calls) == 2, "the second call with the same settings loads the cached network"
+
+
+def test_shaped_class_aware_keeps_scored_checkpoints_and_is_cached(fresh_cache, monkeypatch):
+    from sklearn.utils import Bunch
+
+    from course_lib import class_aware, source_shaping
+
+    X, y = _toy(n=60)
+    monkeypatch.setattr(source_shaping, "shaped_source_cnn", lambda seed, num_epochs, channels_last: _fresh(seed))
+    monkeypatch.setattr(source_shaping, "shaped_source", lambda seed: Bunch(X=X, y=y))
+    monkeypatch.setattr(recipes.data, "load", lambda name, **kw: Bunch(X=X[:20], y=y[:20]))
+    monkeypatch.setattr(recipes, "target_split", lambda target: Bunch(X_train=X[:30], y_train=y[:30], X_test=X[30:],
+                                                                      y_test=y[30:]))
+    calls = []
+    real = class_aware.train_class_aware
+    monkeypatch.setattr(class_aware, "train_class_aware", lambda *a, **k: calls.append(k) or real(*a, **k))
+    net, hist = recipes.shaped_class_aware(0, 0.3, shape_epochs=1)
+    epochs = list(range(2, recipes.CLASS_AWARE["num_epochs"] + 1, 2))
+    assert sorted(hist["criteria"]) == sorted(hist["probs"]) == sorted(hist["test_acc"]) == epochs
+    for e in epochs:
+        P = hist["probs"][e]
+        assert isinstance(P, torch.Tensor) and P.shape == (30, 10) and torch.allclose(P.sum(1), torch.ones(30), atol=1e-5)
+        assert 0.0 <= hist["test_acc"][e] <= 1.0 and set(hist["criteria"][e]) >= {"IM score", "SND"}
+    assert calls[0]["pl_weight"] == 0.3 and len(hist["checkpoints"]) == recipes.CLASS_AWARE["num_epochs"]
+    _, again = recipes.shaped_class_aware(0, 0.3, shape_epochs=1)
+    assert len(calls) == 1, "the second call loads the cached run"
+    assert again["test_acc"] == hist["test_acc"]
