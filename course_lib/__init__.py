@@ -11,7 +11,8 @@ classification scores), ``clustering`` (k-means / GMM / spectral, seeded k-means
 ``adversarial``, ``class_aware``, ``selection``, ``source_shaping`` (notebook 03); ``transfer_clustering``,
 ``coclustering``, ``app_data`` (04); ``deep_clustering``, ``autoencoder``, ``dec``, ``contrastive`` (05);
 ``paired_data`` (with ``paired_images``, ``paired_captions``, ``spoken_captions``), ``features``,
-``modality_encoders``, ``speech_encoders``, ``retrieval``, ``retrieval_metrics``, ``shared_space``, ``fusion``,
+``modality_encoders``, ``speech_encoders``, ``retrieval``, ``retrieval_metrics``, ``shared_space`` (with
+``contrastive_heads``), ``fusion``,
 ``rerank`` (06-07); ``multimodal_transfer``, ``trimodal`` (08);
 ``real_data`` (MNIST, USPS, SVHN, Speech Commands for learners online). Import them by name; the package
 namespace re-exports only the most used functions. Importing the package loads no data, downloads nothing and

@@ -212,10 +212,10 @@ class SpeechConvNet(torch.nn.Module):
 
 
 def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
-    """Symmetric InfoNCE of matched rows with a fixed temperature: :func:`course_lib.shared_space.info_nce`
+    """Symmetric InfoNCE of matched rows with a fixed temperature: :func:`course_lib.contrastive_heads.info_nce`
     with ``logit_scale = 1 / temperature`` (one implementation of the loss in the package).
     a, b: (n, d) -> 0-d tensor."""
-    from .shared_space import info_nce as symmetric_info_nce
+    from .contrastive_heads import info_nce as symmetric_info_nce
 
     return symmetric_info_nce(a, b, 1.0 / temperature)
 

@@ -1,7 +1,7 @@
 """One shared space for images, text and speech (notebook 08): heads trained jointly, pseudo-triplets, six directions.
 
 * :class:`TriModalSpace`: one head per modality ("view"), trained with the symmetric InfoNCE loss
-  (:func:`course_lib.shared_space.info_nce`) averaged over every pair of views, on the device you
+  (:func:`course_lib.contrastive_heads.info_nce`) averaged over every pair of views, on the device you
   name (a GPU through the notebook's parameters cell; the heads are small enough for a CPU);
 * :func:`pseudo_triplets`: triplets of unpaired items whose (pseudo-)labels agree, for training on a
   target domain that has no pairs (pseudo-pairs from clustering, the idea of notebook 03);
@@ -78,7 +78,7 @@ class TriModalSpace:
     def __init__(self, n_components: int = 64, hidden: int | None = 128, heads=None, temperature: float = 0.07,
                  num_epochs: int = 30, batch_size: int = 128, lr: float = 2e-3, weight_decay: float = 1e-4,
                  dropout: float = 0.1, seed: int = 0, device: str | None = None):
-        from .shared_space import check_training_settings
+        from .contrastive_heads import check_training_settings
 
         self.n_components, self.num_epochs, self.batch_size, self.seed = check_training_settings(
             n_components, num_epochs, batch_size, seed, temperature, lr)
@@ -97,7 +97,7 @@ class TriModalSpace:
     def fit(self, *views, groups=None) -> "TriModalSpace":
         """Train on two or more paired views of shapes (n, d_v) (row i of every view is one item);
         ``groups`` (n,): rows of one group are not each other's negatives. Returns self."""
-        from .shared_space import train_heads
+        from .contrastive_heads import train_heads
         from .training import get_device
 
         start = time.perf_counter()
