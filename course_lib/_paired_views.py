@@ -25,3 +25,14 @@ def paired_views(views, min_views: int, max_views: int | None = None) -> list[np
 
 def check_view(view, n_views: int) -> int:
     return check_int(view, "view", 0, n_views - 1)
+
+
+def view_input(est, fitted_attr: str, view, X) -> tuple[int, np.ndarray]:
+    """The checks of every shared space's ``transform``: ``est`` is fitted (has ``fitted_attr``), ``view`` is
+    one of its views, and ``X`` is an (n, d) array with that view's ``d`` features. Returns ``(view, X)``."""
+    not_fitted(est, fitted_attr)
+    view = check_view(view, len(est.means_))
+    X = as_2d_array(X, "X", min_samples=1)
+    if X.shape[1] != len(est.means_[view]):
+        raise ValueError(f"X must have {len(est.means_[view])} features for view {view}; got {X.shape}")
+    return view, X

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._paired_views import check_view, not_fitted, paired_views
-from ._validation import as_1d_labels, as_2d_array, as_2d_tensor, check_int, check_same_length
+from ._paired_views import paired_views, view_input
+from ._validation import as_1d_labels, as_2d_tensor, check_int, check_same_length
 
 __all__ = ["info_nce", "train_heads", "check_training_settings", "ProjectionHead", "ContrastiveSpace"]
 
@@ -253,10 +253,6 @@ class ContrastiveSpace:
     @torch.no_grad()
     def transform(self, X, view: int = 0) -> np.ndarray:
         """Embed samples of one view: unit-length rows, shape (n, n_components)."""
-        not_fitted(self, "heads_")
-        view = check_view(view, len(self.heads_))
-        X = as_2d_array(X, "X", min_samples=1)
-        if X.shape[1] != len(self.means_[view]):
-            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        view, X = view_input(self, "heads_", view, X)
         x = torch.as_tensor((X - self.means_[view]) / self.scales_[view], dtype=torch.float32)
         return F.normalize(self.heads_[view](x), dim=1).numpy().astype(np.float64)

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._paired_views import check_view, not_fitted, paired_views
-from ._validation import as_2d_array, check_int
+from ._paired_views import paired_views, view_input
+from ._validation import check_int
 from .contrastive_heads import ContrastiveSpace, ProjectionHead, check_training_settings, info_nce, train_heads
 
 __all__ = ["CCA", "SharedFactorisation", "info_nce", "train_heads", "check_training_settings", "ProjectionHead",
@@ -122,11 +122,7 @@ class CCA:
 
     def transform(self, X, view: int = 0) -> np.ndarray:
         """Project samples of one view into the shared space: ``(X - mean) A diag(rho^p)``, shape (n, k)."""
-        not_fitted(self, "weights_")
-        view = check_view(view, 2)
-        X = as_2d_array(X, "X", min_samples=1)
-        if X.shape[1] != len(self.means_[view]):
-            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        view, X = view_input(self, "weights_", view, X)
         return (X - self.means_[view]) @ self.weights_[view] * self.correlations_ ** self.scale_power
 
 
@@ -186,9 +182,5 @@ class SharedFactorisation:
 
     def transform(self, X, view: int = 0) -> np.ndarray:
         """Fold samples of one view into the shared latent space; shape (n, k)."""
-        not_fitted(self, "bases_")
-        view = check_view(view, len(self.bases_))
-        X = as_2d_array(X, "X", min_samples=1)
-        if X.shape[1] != len(self.means_[view]):
-            raise ValueError(f"X must have {len(self.means_[view])} features for view {view}; got {X.shape}")
+        view, X = view_input(self, "bases_", view, X)
         return (X - self.means_[view]) / self.scales_[view] @ self._fold[view]
