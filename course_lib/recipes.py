@@ -14,7 +14,8 @@ from . import data
 from .encoders import SmallCNN
 from .training import TrainConfig, cached_model, set_seed, train_classifier
 
-__all__ = ["target_split", "source_cnn", "adapted_cnn", "ceiling_cnn", "ADAPT", "shaped_class_aware", "SHAPE_EPOCHS", "CLASS_AWARE"]
+__all__ = ["target_split", "source_cnn", "adapted_cnn", "ceiling_cnn", "ADAPT", "shaped_class_aware", "SHAPE_EPOCHS", "CLASS_AWARE",
+           "CLASS_AWARE_VARIANTS", "im_picked_cnn"]
 
 
 def target_split(domain: str, seed: int = 0, train_fraction: float = 0.5, **load_kwargs) -> Bunch:
@@ -152,6 +153,8 @@ def ceiling_cnn(seed: int, target: str, num_epochs: int = 10) -> SmallCNN:
 
 SHAPE_EPOCHS = 15                          # the shaped source CNN that starts class-aware adaptation (notebook 03)
 CLASS_AWARE = {"num_epochs": 8, "lr": 1e-3}  # class-aware adaptation of that CNN, a checkpoint scored every 2 epochs
+#: notebook 03's two class-aware variants: the weight of the k-means pseudo-label loss beside information maximisation
+CLASS_AWARE_VARIANTS = {"IM only": 0.0, "IM + pseudo-labels": 0.3}
 
 
 def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EPOCHS):
@@ -202,3 +205,28 @@ def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EP
     params = {"seed": seed, "target": "handwritten", "start": "shaped", "pl_weight": pl_weight,
               "shape_epochs": shape_epochs, **CLASS_AWARE, "v": 3}
     return cached_training("nb03-class-aware", params, make, fit)
+
+
+def im_picked_cnn(seed: int, shape_epochs: int = SHAPE_EPOCHS) -> tuple[str, SmallCNN]:
+    """Notebook 03's label-free pick: the class-aware checkpoint with the highest IM score on the unlabelled target.
+
+    The candidates are every scored checkpoint (every second epoch) of the two
+    :data:`CLASS_AWARE_VARIANTS` of :func:`shaped_class_aware`; the IM score was computed on the unlabelled
+    adaptation half of the handwritten digits when the run was made, so the choice reads no target label
+    (ties: the first candidate). Notebooks 05 and 08 start from this network.
+
+    Returns
+    -------
+    (name, net): the pick as ``"<variant>, epoch <e>"`` and the network (evaluation mode, channels-last).
+    """
+    from .selection import select
+
+    cands = {}
+    for name, w in CLASS_AWARE_VARIANTS.items():
+        hist = shaped_class_aware(seed, w, shape_epochs)[1]
+        for e, crit in hist["criteria"].items():
+            cands[f"{name}, epoch {e}"] = (crit["IM score"], hist["checkpoints"][e - 1])
+    best, _ = select(cands, lambda c: c[0])
+    net = SmallCNN()
+    net.load_state_dict(cands[best][1])
+    return best, net.to(memory_format=torch.channels_last).eval()

@@ -105,3 +105,20 @@ def test_shaped_class_aware_keeps_scored_checkpoints_and_is_cached(fresh_cache, 
     _, again = recipes.shaped_class_aware(0, 0.3, shape_epochs=1)
     assert len(calls) == 1, "the second call loads the cached run"
     assert again["test_acc"] == hist["test_acc"]
+
+
+def test_im_picked_cnn_takes_the_highest_im_score_and_reads_no_test_accuracy(monkeypatch):
+    states = {(w, e): _fresh(int(10 * w) + e).state_dict() for w in recipes.CLASS_AWARE_VARIANTS.values() for e in range(1, 9)}
+    im = {(0.0, 2): 0.1, (0.0, 4): 0.5, (0.0, 6): 0.2, (0.0, 8): 0.3, (0.3, 2): 0.4, (0.3, 4): 0.45, (0.3, 6): 0.9, (0.3, 8): 0.0}
+
+    def fake(seed, w, shape_epochs):  # no "test_acc" key: a pick that read it would fail
+        return None, {"criteria": {e: {"IM score": im[w, e]} for e in (2, 4, 6, 8)},
+                      "checkpoints": [states[w, e] for e in range(1, 9)]}
+
+    monkeypatch.setattr(recipes, "shaped_class_aware", fake)
+    name, net = recipes.im_picked_cnn(0)
+    assert name == "IM + pseudo-labels, epoch 6" and not net.training
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, states[0.3, 6][k]), f"{k}: the picked checkpoint's weights"
+    im[0.0, 4] = 0.95
+    assert recipes.im_picked_cnn(0)[0] == "IM only, epoch 4"
