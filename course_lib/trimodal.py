@@ -4,7 +4,8 @@
   (:func:`course_lib.contrastive_heads.info_nce`) averaged over every pair of views, on the device you
   name (a GPU through the notebook's parameters cell; the heads are small enough for a CPU);
 * :func:`pseudo_triplets`: triplets of unpaired items whose (pseudo-)labels agree, for training on a
-  target domain that has no pairs (pseudo-pairs from clustering, the idea of notebook 03);
+  target domain that has no pairs (pseudo-labels from an adapted network, a source classifier or
+  clustering: the idea of notebook 03);
 * :func:`six_directions`: the retrieval report of every ordered pair of modalities at several
   relevance levels (:func:`course_lib.retrieval_metrics.cross_modal_report` for each unordered pair).
 
@@ -29,7 +30,7 @@ from torch.nn import functional as F
 
 from ._validation import as_1d_labels, as_2d_array, check_int, check_same_length
 
-__all__ = ["MODALITIES", "TriModalSpace", "pseudo_triplets", "name_clusters", "six_directions"]
+__all__ = ["MODALITIES", "TriModalSpace", "pseudo_triplets", "six_directions"]
 
 MODALITIES = ("image", "text", "speech")
 
@@ -229,42 +230,3 @@ def six_directions(Z: dict, levels: dict, ks=(1, 5, 10), top1_levels=("class",))
                     row.update(top1_scores(s, lab[q], lab[g]))
                 rows.append(row)
     return rows
-
-
-def name_clusters(clusters, Z, anchors) -> np.ndarray:
-    """Name clusters after anchors: one class per cluster, one cluster per class (Hungarian matching).
-
-    The cost of naming cluster ``j`` after class ``c`` is minus the cosine similarity between the
-    mean embedding of cluster ``j`` and ``anchors[c]`` (e.g. the class centres of another modality's
-    items in the shared space). Reads no target label.
-
-    Parameters
-    ----------
-    clusters : int array of shape (n,), cluster ids ``0..k-1`` (every id present)
-    Z : array of shape (n, d), the items' embeddings
-    anchors : array of shape (k, d), one row per class
-
-    Returns
-    -------
-    labels : int array of shape (n,), the class named for each item's cluster.
-
-    Examples
-    --------
-    >>> name_clusters([0, 0, 1], [[0.0, 1.0], [0.1, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]]).tolist()
-    [1, 1, 0]
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    clusters = as_1d_labels(clusters, "clusters")
-    Z = as_2d_array(Z, "Z", min_samples=1)
-    anchors = as_2d_array(anchors, "anchors", min_samples=2)
-    check_same_length(Z, clusters, "Z", "clusters")
-    k = len(anchors)
-    if anchors.shape[1] != Z.shape[1]:
-        raise ValueError(f"anchors must have {Z.shape[1]} columns like Z, got shape {anchors.shape}")
-    if not np.array_equal(np.unique(clusters), np.arange(k)):
-        raise ValueError(f"clusters must hold every id 0..{k - 1} (one cluster per anchor), got {np.unique(clusters)}")
-    unit = lambda A: A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12)
-    centres = unit(np.stack([Z[clusters == j].mean(0) for j in range(k)]))
-    rows, cols = linear_sum_assignment(-centres @ unit(anchors).T)
-    return cols[np.argsort(rows)][clusters].astype(int)
