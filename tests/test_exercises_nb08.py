@@ -35,16 +35,20 @@ def test_08_2_chance_share():
     assert not check("08.2", 0.5, TEST=TEST, YS=YS)
 
 
-def test_08_3_reruns_the_experiment():
-    semi_run = lambda n, seed: [{"direction": "image -> text", "level": "class", "mAP": 0.87},
-                                {"direction": "text -> image", "level": "class", "mAP": 0.1}]
-    ctx = dict(semi_run=semi_run, results=results_table(sup=0.9), SEEDS=[0, 1, 2])
+def test_08_3_reruns_the_experiment_without_pseudo_labels():
+    def semi_run(n, seed, pseudo=True):  # the pseudo-label run differs: an answer read from it must fail
+        assert (n, seed) == (2, 0)
+        v = 0.6 if pseudo else 0.87
+        return [{"direction": "speech -> image", "level": "class", "mAP": v},
+                {"direction": "image -> text", "level": "class", "mAP": 0.1}]
+    results = results_table(sup=0.9).assign(direction=lambda df: df.direction.replace({"text -> image": "speech -> image"}))
+    ctx = dict(semi_run=semi_run, results=results, SEEDS=[0, 1, 2])
     assert check("08.3", {"map": 0.87, "within_5": True}, **ctx)
     assert not check("08.3", {"map": 0.87, "within_5": False}, **ctx)
-    assert not check("08.3", {"map": 0.5, "within_5": False}, **ctx)
+    assert not check("08.3", {"map": 0.6, "within_5": False}, **ctx), "the run with pseudo-labels is not the one asked for"
     assert not check("08.3", 0.87, **ctx)
-    low = lambda n, seed: [{"direction": "image -> text", "level": "class", "mAP": 0.7}]
-    assert check("08.3", {"map": 0.7, "within_5": False}, semi_run=low, results=results_table(sup=0.9), SEEDS=[0])
+    low = lambda n, seed, pseudo=True: [{"direction": "speech -> image", "level": "class", "mAP": 0.7}]
+    assert check("08.3", {"map": 0.7, "within_5": False}, semi_run=low, results=results, SEEDS=[0])
 
 
 def test_unknown_id_is_an_error():
