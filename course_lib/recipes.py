@@ -219,8 +219,10 @@ def im_picked_cnn(seed: int, shape_epochs: int = SHAPE_EPOCHS) -> tuple[str, Sma
     -------
     (name, net): the pick as ``"<variant>, epoch <e>"`` and the network (evaluation mode, channels-last).
     """
+    from ._validation import check_int
     from .selection import select
 
+    seed, shape_epochs = check_int(seed, "seed", 0), check_int(shape_epochs, "shape_epochs", 1)
     cands = {}
     for name, w in CLASS_AWARE_VARIANTS.items():
         hist = shaped_class_aware(seed, w, shape_epochs)[1]

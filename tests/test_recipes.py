@@ -122,3 +122,9 @@ def test_im_picked_cnn_takes_the_highest_im_score_and_reads_no_test_accuracy(mon
         assert torch.equal(v, states[0.3, 6][k]), f"{k}: the picked checkpoint's weights"
     im[0.0, 4] = 0.95
     assert recipes.im_picked_cnn(0)[0] == "IM only, epoch 4"
+
+
+@pytest.mark.parametrize("kwargs, name", [({"seed": -1}, "seed"), ({"seed": 0.5}, "seed"), ({"seed": 0, "shape_epochs": 0}, "shape_epochs")])
+def test_im_picked_cnn_names_a_bad_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        recipes.im_picked_cnn(**kwargs)
