@@ -157,6 +157,13 @@ CLASS_AWARE = {"num_epochs": 8, "lr": 1e-3}  # class-aware adaptation of that CN
 CLASS_AWARE_VARIANTS = {"IM only": 0.0, "IM + pseudo-labels": 0.3}
 
 
+def _channels_last_net(state) -> SmallCNN:
+    """A SmallCNN with the weights ``state``, channels-last and in evaluation mode."""
+    net = SmallCNN()
+    net.load_state_dict(state)
+    return net.to(memory_format=torch.channels_last).eval()
+
+
 def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EPOCHS):
     """Notebook 03's class-aware adaptation of the shaped source CNN to the handwritten target (cached).
 
@@ -180,13 +187,8 @@ def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EP
     from .source_shaping import shaped_source, shaped_source_cnn
     from .training import predict
 
-    def channels_last(state):
-        net = SmallCNN()
-        net.load_state_dict(state)
-        return net.to(memory_format=torch.channels_last).eval()
-
     def make():
-        return channels_last(shaped_source_cnn(seed, num_epochs=shape_epochs, channels_last=True).state_dict())
+        return _channels_last_net(shaped_source_cnn(seed, num_epochs=shape_epochs, channels_last=True).state_dict())
 
     def fit(net):
         split, src = target_split("handwritten"), shaped_source(seed=seed)
@@ -195,7 +197,7 @@ def shaped_class_aware(seed: int, pl_weight: float, shape_epochs: int = SHAPE_EP
         held_out = data.load("printed", n=500, seed=1)
         hist["criteria"], hist["test_acc"], hist["probs"] = {}, {}, {}
         for e in range(2, CLASS_AWARE["num_epochs"] + 1, 2):
-            ckpt = channels_last(hist["checkpoints"][e - 1])
+            ckpt = _channels_last_net(hist["checkpoints"][e - 1])
             feats, probs = features_and_proba(ckpt, split.X_train)
             hist["probs"][e] = torch.from_numpy(probs)
             hist["criteria"][e] = criteria_from_outputs(feats, probs, source_accuracy(ckpt, held_out.X, held_out.y))
@@ -229,6 +231,4 @@ def im_picked_cnn(seed: int, shape_epochs: int = SHAPE_EPOCHS) -> tuple[str, Sma
         for e, crit in hist["criteria"].items():
             cands[f"{name}, epoch {e}"] = (crit["IM score"], hist["checkpoints"][e - 1])
     best, _ = select(cands, lambda c: c[0])
-    net = SmallCNN()
-    net.load_state_dict(cands[best][1])
-    return best, net.to(memory_format=torch.channels_last).eval()
+    return best, _channels_last_net(cands[best][1])
